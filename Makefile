@@ -1,0 +1,40 @@
+# govsignin: `make run` serves the provider and the demo services; `make test` runs the whole suite.
+# Every target installs what it needs first, so both work on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+export GOVSIGNIN_CHROMIUM := $(CHROMIUM)
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+install: $(STAMP) $(NODE_STAMP) ## install the venv and npm packages (idempotent)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium: ## install Debian's Chromium for the browser tests, where absent
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; }
+
+run: install ## serve the provider on http://localhost:8000 with the two demo services
+	$(BIN)/python -m demo.run
+
+test: install chromium ## run the whole suite (SQLite and PostgreSQL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install ## run the benchmarks (see bench/README.md)
+	$(BIN)/python -m bench.run
+
+.PHONY: help install chromium run test bench

@@ -1,0 +1,47 @@
+"""People and their credentials, kept apart: a user, a password, second factors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from govsignin.db.base import Base, UTCDateTime, utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The stable internal subject, never shown to services: pairwise subs derive from it.
+    internal_subject_id: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    email_verified: Mapped[bool] = mapped_column(default=True)
+    phone_number: Mapped[str | None] = mapped_column(String(32), nullable=True)  # E.164
+    phone_number_verified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PasswordCredential(Base):
+    __tablename__ = "password_credentials"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    hash: Mapped[str] = mapped_column(Text)  # argon2id encoded hash
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MfaMethod(Base):
+    """A second factor. kind: auth_app | sms (passkeys and recovery codes come next)."""
+
+    __tablename__ = "mfa_methods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16), default="default")  # default | backup
+    secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,83 @@
+"""Browser sessions: one `gs` cookie naming a record in the shared store.
+
+The record holds who signed in, when, at which credential level, which services the session
+has signed in to (for back-channel logout), and the CSRF token. Idle sessions end after
+`session_idle_seconds` (One Login: 60 minutes). The id is replaced at sign-in (no fixation).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+
+from govsignin.store import Store
+
+
+@dataclass
+class BrowserSession:
+    id: str
+    csrf: str
+    user_id: str | None = None
+    auth_time: int | None = None
+    level: str | None = None  # "Cl" or "Cl.Cm"
+    clients: list[str] = field(default_factory=list)
+    created: int = field(default_factory=lambda: int(time.time()))
+    lang: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Sessions:
+    def __init__(self, settings, store: Store):
+        self.settings = settings
+        self.store = store
+        self.cookie_name = "__Host-gs" if settings.secure_cookies() else "gs"
+
+    async def load(self, session_id: str | None) -> BrowserSession | None:
+        if not session_id or len(session_id) > 64:
+            return None
+        raw = await self.store.get(f"sess:{session_id}")
+        if raw is None:
+            return None
+        return BrowserSession(**json.loads(raw))
+
+    def new(self) -> BrowserSession:
+        return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24))
+
+    async def save(self, session: BrowserSession) -> None:
+        await self.store.set(
+            f"sess:{session.id}", json.dumps(asdict(session)), self.settings.session_idle_seconds
+        )
+
+    async def rotate(self, session: BrowserSession) -> BrowserSession:
+        """A new id (and CSRF token) for the same session, at sign-in."""
+        old = session.id
+        session.id, session.csrf = _new_id(), secrets.token_urlsafe(24)
+        await self.save(session)
+        await self.store.delete(f"sess:{old}")
+        return session
+
+    async def end(self, session: BrowserSession) -> None:
+        await self.store.delete(f"sess:{session.id}", f"journey:{session.id}")
+
+    def set_cookie(self, response, session: BrowserSession) -> None:
+        response.set_cookie(
+            self.cookie_name,
+            session.id,
+            max_age=self.settings.session_idle_seconds,
+            path="/",
+            secure=self.settings.secure_cookies(),
+            httponly=True,
+            samesite="lax",  # the return from a service is a top-level GET navigation
+        )
+
+    def clear_cookie(self, response) -> None:
+        response.delete_cookie(self.cookie_name, path="/", secure=self.settings.secure_cookies(), httponly=True, samesite="lax")

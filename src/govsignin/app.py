@@ -1,0 +1,113 @@
+"""create_app(): settings → services → routes → middleware.
+
+Plain Starlette: the protocol hot paths (authorize, token, userinfo, JWKS) pay for no
+framework work they do not use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from govsignin.config import Settings, check_production, get_settings
+from govsignin.journeys.pages import finish, sign_in
+from govsignin.oidc.authorize.endpoint import authorize
+from govsignin.oidc.backchannel import run_worker
+from govsignin.oidc.discovery import static_json, discovery_document, jwks, trustmark
+from govsignin.oidc.end_session import end_session
+from govsignin.oidc.token.endpoint import token
+from govsignin.oidc.userinfo import userinfo
+from govsignin.services import Services, build_services
+from govsignin.web import errors, health, pages
+from govsignin.web.headers import SecurityHeaders
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
+
+
+def assets_dir(settings: Settings) -> Path:
+    if settings.assets_dir:
+        return Path(settings.assets_dir)
+    return PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def routes(settings: Settings) -> list:
+    assets = assets_dir(settings)
+    return [
+        Route("/", pages.home, methods=GET),
+        Route("/.well-known/openid-configuration", static_json(discovery_document(settings), 86400), methods=GET),
+        Route("/.well-known/jwks.json", jwks, methods=GET),
+        Route("/trustmark", static_json(trustmark(settings), 86400), methods=GET),
+        Route("/authorize", authorize, methods=BOTH),
+        Route("/token", token, methods=POST),
+        Route("/userinfo", userinfo, methods=BOTH),
+        Route("/logout", end_session, methods=GET),
+        Route("/signed-out", pages.signed_out, methods=GET),
+        Route("/sign-in-or-create", sign_in.sign_in_or_create, methods=BOTH),
+        Route("/enter-email", sign_in.enter_email, methods=BOTH),
+        Route("/enter-password", sign_in.enter_password, methods=BOTH),
+        Route("/enter-authenticator-app-code", sign_in.enter_auth_app_code, methods=BOTH),
+        Route("/account-locked", sign_in.account_locked, methods=GET),
+        Route("/security-code-invalid", sign_in.security_code_locked, methods=GET),
+        Route("/second-factor-needed", sign_in.second_factor_needed, methods=GET),
+        Route("/auth-code", finish.auth_code, methods=GET),
+        Route("/healthz", health.healthz, methods=GET),
+        Route("/readyz", health.readyz, methods=GET),
+        Mount("/assets/fonts", StaticFiles(directory=assets / "assets" / "fonts", check_dir=False)),
+        Mount("/assets/images", StaticFiles(directory=assets / "assets" / "images", check_dir=False)),
+        Mount("/assets", StaticFiles(directory=assets, check_dir=False)),
+        Mount("/static", StaticFiles(packages=[("govsignin", "static")])),
+    ]
+
+
+async def _database_error(request, exc: DBAPIError):
+    if exc.connection_invalidated or type(exc).__name__ in ("OperationalError", "InterfaceError"):
+        return await errors.unavailable(request, exc)
+    return await errors.server_error(request, exc)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    settings = settings or get_settings()
+    check_production(settings)
+    owned = services is None
+    services = services or build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(services, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            services.wake_worker()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(worker, 5)
+            if owned:
+                await services.close()
+
+    app = Starlette(
+        routes=routes(settings),
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: errors.not_found,
+            DBAPIError: _database_error,
+            ConnectionError: errors.unavailable,
+            RedisConnectionError: errors.unavailable,
+            RedisTimeoutError: errors.unavailable,
+            TimeoutError: errors.unavailable,
+            Exception: errors.server_error,
+        },
+    )
+    app.state.services = services
+    app.add_middleware(SecurityHeaders, hsts=settings.issuer_url().startswith("https://"))
+    return app

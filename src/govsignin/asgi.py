@@ -1,0 +1,5 @@
+"""The ASGI application for uvicorn workers: `govsignin.asgi:app`."""
+
+from govsignin.app import create_app
+
+app = create_app()

@@ -1,0 +1,278 @@
+"""The `govsignin` command line (contracts.md). Every command takes --json and then prints one
+JSON document on stdout; errors go to stderr with a non-zero exit and a sentence to act on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govsignin.config import InsecureSettings, check_production, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="govsignin: one account for every public service.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+services_app = typer.Typer(no_args_is_help=True, help="Relying parties (services).")
+accounts_app = typer.Typer(no_args_is_help=True, help="Citizen accounts (operators and tests).")
+keys_app = typer.Typer(no_args_is_help=True, help="Signing keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(services_app, name="services")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+class CliError(Exception):
+    pass
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]Error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _emit(as_json: bool, data, human=None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    elif human:
+        human(data)
+    else:
+        Console().print_json(json.dumps(data, default=str))
+
+
+def _run(coro_fn):
+    """Run one async operation against the configured database, with clear errors."""
+    from govsignin.services import build_services
+
+    async def main():
+        services = build_services(get_settings(), with_templates=False)
+        try:
+            return await coro_fn(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(main())
+    except CliError as exc:
+        _fail(str(exc))
+    except InsecureSettings as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"The database could not be reached ({exc}). Check GOVSIGNIN_DATABASE_URL.")
+
+
+# --- serve -----------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(None, help="Port (default: GOVSIGNIN_PORT or 8000)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+):
+    """Serve the provider."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    if port is not None and settings.port != port:
+        os.environ["GOVSIGNIN_PORT"] = str(port)
+        get_settings.cache_clear()
+        settings = get_settings()
+    try:
+        check_production(settings)
+    except InsecureSettings as exc:
+        _fail(str(exc))
+    if settings.env != "production":
+        from govsignin.db import migrate
+
+        migrate.upgrade(settings)
+    _run(lambda s: s.keys.ensure_keys())
+    err.print(f"govsignin serving {settings.issuer_url()} on {host}:{settings.port} ({workers} worker(s))")
+    uvicorn.run(
+        "govsignin.asgi:app",
+        host=host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        server_header=False,
+        date_header=False,
+    )
+
+
+# --- db --------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: JsonOpt = False):
+    """Create or migrate the schema to the latest revision."""
+    from govsignin.db import migrate
+
+    settings = get_settings()
+    try:
+        migrate.upgrade(settings)
+    except Exception as exc:  # alembic/driver errors: say what to check
+        _fail(f"Migration failed: {exc}. Check GOVSIGNIN_DATABASE_URL.")
+    _run(lambda s: s.keys.ensure_keys())
+    _emit(as_json, {"status": "ok", "database": _redacted_url(settings.database_url)})
+
+
+def _redacted_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+@services_app.command("add")
+def services_add(
+    name: str = typer.Option(..., help="The name citizens see."),
+    redirect_uri: list[str] = typer.Option(..., help="Registered redirect URI (repeatable)."),
+    post_logout_redirect_uri: list[str] = typer.Option([], help="Post-logout redirect URI (repeatable)."),
+    public_key: list[Path] = typer.Option([], help="PEM public key file for private_key_jwt (repeatable)."),
+    jwks_uri: Optional[str] = typer.Option(None, help="The service's JWKS URI for private_key_jwt."),
+    secret: bool = typer.Option(False, "--secret", help="Use client_secret_post; the secret is printed once."),
+    scope: list[str] = typer.Option(["openid", "email", "phone"], help="Allowed scope (repeatable)."),
+    claim: list[str] = typer.Option([], help="Allowed claim URI (repeatable)."),
+    backchannel_logout_uri: Optional[str] = typer.Option(None, help="Back-channel logout URI."),
+    sector_identifier_uri: Optional[str] = typer.Option(None, help="https://host shared by services of one sector."),
+    require_pkce: bool = typer.Option(False, "--require-pkce/--no-require-pkce", help="Enforce PKCE."),
+    id_token_alg: str = typer.Option("ES256", help="ES256 or RS256."),
+    permit_missing_nonce: bool = typer.Option(False, help="Allow authorize requests without nonce."),
+    jar_required: bool = typer.Option(False, help="Require signed request objects."),
+    client_id: Optional[str] = typer.Option(None, help="Choose the client_id (default: random)."),
+    as_json: JsonOpt = False,
+):
+    """Register a relying party; prints client_id (and client_secret with --secret, once)."""
+    from govsignin.onboarding.registration import Registration, RegistrationError, register
+
+    try:
+        keys = [p.read_text() for p in public_key]
+    except OSError as exc:
+        _fail(f"Cannot read public key file: {exc}")
+    reg = Registration(
+        name=name, redirect_uris=redirect_uri, post_logout_redirect_uris=post_logout_redirect_uri,
+        public_keys_pem=keys, jwks_uri=jwks_uri, secret=secret, scopes=scope, claims=claim,
+        backchannel_logout_uri=backchannel_logout_uri, sector_identifier_uri=sector_identifier_uri,
+        require_pkce=require_pkce, id_token_alg=id_token_alg, permit_missing_nonce=permit_missing_nonce,
+        jar_required=jar_required, client_id=client_id,
+    )
+
+    async def go(services):
+        try:
+            return await register(services, reg)
+        except RegistrationError as exc:
+            raise CliError(str(exc)) from exc
+
+    result = _run(go)
+    _emit(as_json, result)
+
+
+@services_app.command("list")
+def services_list(as_json: JsonOpt = False):
+    """The registered services."""
+    from govsignin.onboarding.registration import list_services
+
+    rows = _run(list_services)
+
+    def table(rows):
+        t = Table("client_id", "name", "auth", "redirect URIs")
+        for r in rows:
+            t.add_row(r["client_id"], r["name"], r["token_auth_method"], "\n".join(r["redirect_uris"]))
+        Console().print(t)
+
+    _emit(as_json, rows, table)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@accounts_app.command("add")
+def accounts_add(
+    email: str = typer.Option(...),
+    password: str = typer.Option(...),
+    phone: Optional[str] = typer.Option(None, help="Phone number; stored in E.164."),
+    totp_secret: Optional[str] = typer.Option(None, help="Base32 secret: the second factor is that authenticator app."),
+    as_json: JsonOpt = False,
+):
+    """Create a verified account."""
+    from govsignin.accounts.admin import AccountInputError, add_account
+
+    async def go(services):
+        try:
+            return await add_account(services, email, password, phone, totp_secret)
+        except AccountInputError as exc:
+            raise CliError(str(exc)) from exc
+
+    _emit(as_json, _run(go))
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+
+@app.command()
+def outbox(
+    to: Optional[str] = typer.Option(None, help="Only messages to this address or number."),
+    last: bool = typer.Option(False, "--last", help="Only the newest message."),
+    as_json: JsonOpt = False,
+):
+    """In development, the emails and text messages that would have been sent, newest last."""
+    from govsignin.messaging.outbox import read_outbox
+
+    rows = _run(lambda s: read_outbox(s, to, last))
+
+    def show(rows):
+        for r in rows:
+            Console().print(f"[bold]{r['created_at']}[/bold] {r['channel']} to {r['to']} ({r['template']})\n  {r['body']}")
+
+    _emit(as_json, rows if not last else (rows[0] if rows else None), show)
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    force: bool = typer.Option(False, "--force", help="Promote even if the next key was published recently."),
+    as_json: JsonOpt = False,
+):
+    """Promote the published next key, retire the current one, and publish a new next key."""
+    from govsignin.audit.tags import EventTag
+    from govsignin.keys.service import KeyRotationTooSoon
+
+    async def go(services):
+        await services.keys.ensure_keys()
+        try:
+            report = await services.keys.rotate(force=force)
+        except KeyRotationTooSoon as exc:
+            raise CliError(str(exc)) from exc
+        await services.audit.record(EventTag.KeysRotated, **report)
+        return report
+
+    _emit(as_json, _run(go))
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOpt = False):
+    """Signing keys and their states (next, current, retiring)."""
+    _emit(as_json, _run(lambda s: s.keys.list_keys()))
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()

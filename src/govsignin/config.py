@@ -1,0 +1,157 @@
+"""Typed settings, read from GOVSIGNIN_* environment variables (see docs/configuration.md).
+
+Every option has a default that works on a laptop. Defaults that are unsafe in production are
+listed in `Settings.production_problems()`, and `GOVSIGNIN_ENV=production` refuses to start
+while any of them is in force.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only key for encrypting signing keys at rest. Production must set its own.
+DEVELOPMENT_KEY_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktZG8tbm90LXVzZSE="  # 'development-only-key-do-not-use!'
+DEVELOPMENT_SECRET_HASH_KEY = "development-only-client-secret-hash-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVSIGNIN_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///var/govsignin.db"
+    redis_url: str | None = None
+    issuer: str | None = Field(
+        default=None, description="Exact issuer; defaults to http://localhost:<port>"
+    )
+    port: int = 8000
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Keys and secrets
+    key_encryption_key: str = Field(
+        default=DEVELOPMENT_KEY_ENCRYPTION_KEY,
+        description="Fernet key (urlsafe base64, 32 bytes) that encrypts signing keys at rest",
+    )
+    client_secret_hash_key: str = Field(
+        default=DEVELOPMENT_SECRET_HASH_KEY,
+        description="HMAC key for client_secret_post secrets (stored as keyed SHA-256)",
+    )
+    key_cache_seconds: float = Field(
+        default=30.0, description="How long an instance trusts its cached view of signing keys"
+    )
+    jwks_max_age: int = Field(default=3600, description="Cache-Control max-age on the JWKS")
+    key_retire_seconds: int = Field(
+        default=86400,
+        description="How long a replaced key stays published (tokens, logout hints, RP caches)",
+    )
+
+    # Lifetimes (One Login's numbers)
+    code_ttl: int = 300
+    access_token_ttl: int = 180
+    id_token_ttl: int = 120
+    session_idle_seconds: int = 3600
+    journey_ttl: int = 3600
+    logout_token_ttl: int = 120
+    client_assertion_max_lifetime: int = 3600
+    clock_skew: int = 30
+
+    # Lockouts (onelogin-contract.md §2)
+    max_password_retries: int = 6
+    max_code_retries: int = 6
+    lockout_seconds: int = 7200
+    code_retry_count_ttl: int = 900
+
+    # Passwords: OWASP's argon2id parameters, never weakened for speed
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+
+    # Messaging
+    messaging: Literal["outbox", "notify"] = "outbox"
+    notify_api_key: str | None = None
+    notify_template_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: {"<template>:<lang>": "<Notify template id>"}, e.g. {"email-code:en": "…"}',
+    )
+    assets_dir: str | None = Field(
+        default=None, description="govuk-frontend's dist/govuk folder; defaults to ./node_modules"
+    )
+
+    # Back-channel logout delivery
+    backchannel_timeout: float = 15.0
+    backchannel_max_attempts: int = 8
+    worker_poll_seconds: float = 2.0
+
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; defaults to true when the issuer is https"
+    )
+    service_name: str = "GOV.UK Sign In"
+    subject_salt: str = Field(
+        default="development-only-subject-salt",
+        description="Salt for pairwise subs. Set once and never change it: subs derive from it",
+    )
+    totp_window: int = Field(default=1, description="Authenticator codes accepted either side")
+
+    def issuer_url(self) -> str:
+        """The issuer, byte-identical everywhere it appears (a trailing slash is kept)."""
+        return self.issuer or f"http://localhost:{self.port}"
+
+    def endpoint(self, path: str) -> str:
+        return self.issuer_url().rstrip("/") + path
+
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.issuer_url().startswith("https://")
+
+    def production_problems(self) -> list[str]:
+        """The insecure settings that production refuses, each as a sentence to act on."""
+        problems = []
+        if not self.issuer_url().startswith("https://"):
+            problems.append("GOVSIGNIN_ISSUER must be an https:// URL in production.")
+        if self.messaging == "outbox":
+            problems.append(
+                "GOVSIGNIN_MESSAGING=outbox only records messages; set it to notify "
+                "and give GOVSIGNIN_NOTIFY_API_KEY."
+            )
+        if self.messaging == "notify" and not self.notify_api_key:
+            problems.append("GOVSIGNIN_NOTIFY_API_KEY is required with GOVSIGNIN_MESSAGING=notify.")
+        if self.key_encryption_key == DEVELOPMENT_KEY_ENCRYPTION_KEY:
+            problems.append(
+                "GOVSIGNIN_KEY_ENCRYPTION_KEY is the development default; generate one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            )
+        if self.client_secret_hash_key == DEVELOPMENT_SECRET_HASH_KEY:
+            problems.append(
+                "GOVSIGNIN_CLIENT_SECRET_HASH_KEY is the development default; set a random value."
+            )
+        if self.subject_salt == "development-only-subject-salt":
+            problems.append("GOVSIGNIN_SUBJECT_SALT is the development default; set a random value once.")
+        if self.database_url.startswith("sqlite"):
+            problems.append(
+                "GOVSIGNIN_DATABASE_URL points at SQLite; production needs PostgreSQL "
+                "(postgresql+asyncpg://…) shared by every instance."
+            )
+        return problems
+
+
+class InsecureSettings(RuntimeError):
+    pass
+
+
+def check_production(settings: Settings) -> None:
+    if settings.env == "production":
+        problems = settings.production_problems()
+        if problems:
+            raise InsecureSettings(
+                "Refusing to start in production with insecure settings:\n- " + "\n- ".join(problems)
+            )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,10 @@
+"""Import every domain's models so metadata (and Alembic) sees all tables."""
+
+from govsignin.accounts.models import MfaMethod, PasswordCredential, User  # noqa: F401
+from govsignin.audit.models import AuditEvent  # noqa: F401
+from govsignin.db.base import Base  # noqa: F401
+from govsignin.keys.models import SigningKey  # noqa: F401
+from govsignin.messaging.models import OutboxMessage  # noqa: F401
+from govsignin.oidc.models import BackchannelDelivery  # noqa: F401
+from govsignin.onboarding.models import RelyingParty  # noqa: F401
+from govsignin.store.models import EphemeralEntry  # noqa: F401

@@ -1,0 +1,80 @@
+"""After /authorize has validated a request: answer at once (single sign-on), or start a journey.
+
+What the request still needs, given the browser session:
+- nobody signed in → the full sign-in;
+- prompt=login, max_age exceeded, or a reauthentication hint → the password again;
+- signed in at `Cl` but `Cl.Cm` asked → only the second factor ("uplift");
+- nothing → a code straight away. With prompt=none, anything needed is `login_required`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.responses import RedirectResponse
+
+from govsignin.journeys.journey import Journey
+from govsignin.journeys.machine import State
+from govsignin.oidc.authorize.request import AuthorizationRequest
+from govsignin.oidc.authorize.respond import issue_code
+from govsignin.oidc.errors import LoginRequired
+from govsignin.oidc.responses import NO_STORE, redirect_error
+
+LEVELS = ("Cl", "Cl.Cm")
+
+
+def _reauth_needed(session, auth: AuthorizationRequest) -> bool:
+    if "login" in auth.prompt or auth.id_token_hint_sub:
+        return True
+    return auth.max_age is not None and (time.time() - (session.auth_time or 0)) > auth.max_age
+
+
+async def begin_or_resume(request, services, client, auth: AuthorizationRequest):
+    sessions = services.sessions
+    session = await sessions.load(request.cookies.get(sessions.cookie_name))
+    new_session = session is None
+    if session is None:
+        session = sessions.new()
+
+    if session.signed_in and not _reauth_needed(session, auth):
+        if LEVELS.index(session.level) >= LEVELS.index(auth.credential_level):
+            user = await services.accounts.get(session.user_id)
+            if user is not None:
+                response = await issue_code(services, session, auth, user.internal_subject_id)
+                if new_session:
+                    sessions.set_cookie(response, session)
+                return _with_language(response, auth)
+
+    if "none" in auth.prompt:
+        return redirect_error(auth.redirect_uri, LoginRequired("Login required"), auth.state, auth.response_mode)
+
+    journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value, client_name=client.name)
+    if session.signed_in and auth.id_token_hint_sub is None:
+        user = await services.accounts.get(session.user_id)
+        if user is not None:
+            journey.user_id, journey.email = user.id, user.email
+            journey.mfa_kind = "auth_app" if await services.accounts.auth_app_secret(user.id) else None
+            if _reauth_needed(session, auth):
+                journey.reauth = True
+                journey.state = State.ENTER_PASSWORD.value
+                journey.mfa_verified = session.level == "Cl.Cm"
+            else:  # uplift: the password was given in this session, ask only the second factor
+                journey.password_verified = True
+                journey.state = (
+                    State.ENTER_AUTH_APP_CODE.value if journey.mfa_kind else State.SECOND_FACTOR_NEEDED.value
+                )
+    elif auth.id_token_hint_sub:
+        journey.reauth = True
+        journey.state = State.ENTER_EMAIL.value
+    journey.history = [journey.state]
+    await services.journeys.save(journey)
+    await sessions.save(session)
+    response = RedirectResponse(f"/{journey.state}", status_code=302, headers=NO_STORE)
+    sessions.set_cookie(response, session)
+    return _with_language(response, auth)
+
+
+def _with_language(response, auth: AuthorizationRequest):
+    if auth.ui_locale:
+        response.set_cookie("lng", auth.ui_locale, max_age=31536000, path="/", samesite="lax")
+    return response

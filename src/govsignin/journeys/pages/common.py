@@ -1,0 +1,92 @@
+"""What every journey page shares: finding the journey, guarding order, CSRF, forms, redirects.
+
+A page is shown only if the journey has reached it (or it is a revisitable earlier page);
+otherwise the citizen is sent to where their journey actually is. A POST from a stale tab or
+a double submit lands on the current page; an expired journey gets the "start again" page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.responses import RedirectResponse
+
+from govsignin.crypto import constant_time_equal
+from govsignin.journeys.journey import Journey
+from govsignin.journeys.machine import State
+from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.oidc.responses import NO_STORE
+
+MAX_FORM = 16384
+
+
+@dataclass
+class Page:
+    services: object
+    session: object
+    journey: Journey
+    form: dict
+
+    def render(self, request, template: str, status: int = 200, **context):
+        return self.services.templates.render(
+            request,
+            template,
+            status=status,
+            csrf_token=self.session.csrf,
+            client_name=self.journey.client_name,
+            **context,
+        )
+
+
+def go(state: State | str) -> RedirectResponse:
+    return RedirectResponse(f"/{State(state).value}", status_code=303, headers=NO_STORE)
+
+
+def expired(request, services, status: int = 200):
+    return services.templates.render(request, "journeys/session-expired.html", status=status)
+
+
+async def open_page(request, page: State) -> Page | object:
+    """Return a Page, or the Response to send instead."""
+    services = request.app.state.services
+    session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
+    if session is None:
+        return expired(request, services)
+    journey = await services.journeys.load(session.id)
+    if journey is None:
+        return expired(request, services)
+    form: dict = {}
+    if request.method == "POST":
+        try:
+            form = await _read_form(request)
+        except ParameterError:
+            return expired(request, services, status=400)
+        token = form.get("csrf_token", "")
+        if not constant_time_equal(token, session.csrf):
+            return expired(request, services, status=403)
+        if journey.state != page.value:
+            return go(journey.state)  # stale tab or double submit: show where they really are
+    elif not journey.can_show(page):
+        return go(journey.state)
+    elif journey.state != page.value:
+        journey.rewind_to(page)  # the back button
+        await services.journeys.save(journey)
+    return Page(services, session, journey, form)
+
+
+async def advance(page: Page, event) -> RedirectResponse:
+    target = page.journey.fire(event)
+    await page.services.journeys.save(page.journey)
+    return go(target)
+
+
+async def _read_form(request) -> dict:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    if ctype != "application/x-www-form-urlencoded":
+        raise ParameterError("not a form")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise ParameterError("form too large")
+    return parse_params(body, max_total=MAX_FORM)

@@ -1,0 +1,144 @@
+"""The sign-in pages: start, email, password, authenticator-app code, and the locked pages."""
+
+from __future__ import annotations
+
+import re
+
+from govsignin.audit.tags import EventTag
+from govsignin.journeys.machine import Event, State
+from govsignin.journeys.pages.common import Page, advance, go, open_page
+from govsignin.oidc.errors import LoginRequired
+from govsignin.oidc.responses import redirect_error
+
+# Deliberately loose: the real check is that a code reaches the address.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _error(field: str, text: str) -> dict:
+    return {"field": field, "text": text}
+
+
+async def sign_in_or_create(request):
+    page = await open_page(request, State.SIGN_IN_OR_CREATE)
+    if not isinstance(page, Page):
+        return page
+    if request.method == "POST":
+        return await advance(page, Event.SIGN_IN_CHOSEN)
+    return page.render(request, "journeys/sign-in-or-create.html")
+
+
+async def enter_email(request):
+    page = await open_page(request, State.ENTER_EMAIL)
+    if not isinstance(page, Page):
+        return page
+    if request.method == "GET":
+        return page.render(request, "journeys/enter-email.html", email=page.journey.email or "")
+    email = page.form.get("email", "").strip()
+    error = None
+    if not email:
+        error = _error("email", "Enter your email address")
+    elif len(email) > 256 or not EMAIL.match(email):
+        error = _error("email", "Enter an email address in the correct format, like name@example.com")
+    if error:
+        return page.render(request, "journeys/enter-email.html", status=400, email=email, error=error)
+    services, journey = page.services, page.journey
+    user = await services.accounts.by_email(email)
+    journey.email = email.lower()
+    journey.user_id = user.id if user else None
+    journey.mfa_kind = "auth_app" if user and await services.accounts.auth_app_secret(user.id) else None
+    if await services.lockouts.is_blocked("password", journey.email):
+        return await advance(page, Event.EMAIL_BLOCKED)
+    return await advance(page, Event.EMAIL_ENTERED)
+
+
+async def enter_password(request):
+    page = await open_page(request, State.ENTER_PASSWORD)
+    if not isinstance(page, Page):
+        return page
+    if request.method == "GET":
+        return page.render(request, "journeys/enter-password.html", email=page.journey.email)
+    services, journey = page.services, page.journey
+    password = page.form.get("password", "")
+    if not password:
+        return page.render(
+            request, "journeys/enter-password.html", status=400, email=journey.email,
+            error=_error("password", "Enter your password"),
+        )
+    if await services.lockouts.is_blocked("password", journey.email):
+        return await _password_locked(request, page)
+    user = await services.accounts.get(journey.user_id) if journey.user_id else None
+    if len(password) <= 256 and await services.accounts.check_password(user, password):
+        await services.lockouts.clear("password", journey.email)
+        journey.password_verified = True
+        return await advance(page, Event.CREDENTIALS_VALIDATED)
+    await services.audit.record(EventTag.LoginFailure, user_id=journey.user_id, request=request)
+    if await services.lockouts.fail("password", journey.email):
+        await services.audit.record(EventTag.PasswordLockout, user_id=journey.user_id, request=request)
+        return await _password_locked(request, page)
+    return page.render(
+        request, "journeys/enter-password.html", status=400, email=journey.email,
+        error=_error("password", "Incorrect email address or password"),
+    )
+
+
+async def _password_locked(request, page: Page):
+    if page.journey.reauth:  # One Login: a failed reauthentication is login_required, no block page
+        return await _login_required(page)
+    return await advance(page, Event.PASSWORD_LOCKED)
+
+
+async def _login_required(page: Page):
+    services, journey = page.services, page.journey
+    await services.journeys.delete(journey)
+    await services.sessions.end(page.session)
+    req = journey.request
+    return redirect_error(req["redirect_uri"], LoginRequired("Login required"), req["state"], req["response_mode"])
+
+
+async def enter_auth_app_code(request):
+    page = await open_page(request, State.ENTER_AUTH_APP_CODE)
+    if not isinstance(page, Page):
+        return page
+    if request.method == "GET":
+        return page.render(request, "journeys/enter-authenticator-app-code.html")
+    services, journey = page.services, page.journey
+    code = page.form.get("code", "").replace(" ", "")
+    error = None
+    if not code:
+        error = _error("code", "Enter the security code")
+    elif not (code.isdigit() and len(code) == 6):
+        error = _error("code", "Enter the security code using only 6 digits")
+    if error:
+        return page.render(request, "journeys/enter-authenticator-app-code.html", status=400, error=error)
+    if await services.lockouts.is_blocked("code", journey.user_id):
+        return await advance(page, Event.CODE_LOCKED)
+    if await services.accounts.check_auth_app_code(journey.user_id, code):
+        await services.lockouts.clear("code", journey.user_id)
+        journey.mfa_verified = True
+        await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request)
+        return await advance(page, Event.MFA_CODE_VERIFIED)
+    await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
+    if await services.lockouts.fail("code", journey.user_id):
+        await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
+        if journey.reauth:
+            return await _login_required(page)
+        return await advance(page, Event.CODE_LOCKED)
+    return page.render(
+        request, "journeys/enter-authenticator-app-code.html", status=400,
+        error=_error("code", "The security code you entered is not correct, or may have expired, try again"),
+    )
+
+
+def _dead_end_page(state: State, template: str):
+    async def view(request):
+        page = await open_page(request, state)
+        if not isinstance(page, Page):
+            return page
+        return page.render(request, template)
+
+    return view
+
+
+account_locked = _dead_end_page(State.ACCOUNT_LOCKED, "journeys/account-locked.html")
+security_code_locked = _dead_end_page(State.SECURITY_CODE_LOCKED, "journeys/security-code-invalid.html")
+second_factor_needed = _dead_end_page(State.SECOND_FACTOR_NEEDED, "journeys/second-factor-needed.html")

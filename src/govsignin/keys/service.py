@@ -1,0 +1,171 @@
+"""Signing keys: creation, rotation, and an in-process cache of what to sign and publish.
+
+Each algorithm (ES256 default, RS256 for services that need it) has one `current` key that signs,
+one `next` key already published so relying parties have it cached before it signs anything,
+and `retiring` keys still published until every token they signed has expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+
+from joserfc.jwk import ECKey, KeySet, RSAKey
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from govsignin.config import Settings
+from govsignin.crypto import SecretBox
+from govsignin.db.base import utcnow
+from govsignin.keys.models import SigningKey
+
+ALGORITHMS = ("ES256", "RS256")
+
+
+def generate_key(alg: str):
+    if alg == "ES256":
+        key = ECKey.generate_key("P-256", private=True)
+    elif alg == "RS256":
+        key = RSAKey.generate_key(2048, private=True)
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg}")
+    key.ensure_kid()  # RFC 7638 thumbprint
+    return key
+
+
+class KeyRotationTooSoon(Exception):
+    pass
+
+
+@dataclass
+class KeyRing:
+    """A snapshot of the keys, loaded from the database."""
+
+    signing: dict  # alg -> (kid, private key)
+    verifying: dict  # kid -> public key (every published key)
+    jwks_json: bytes
+    loaded_at: float
+
+
+class KeyService:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker):
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.box = SecretBox(settings.key_encryption_key)
+        self._ring: KeyRing | None = None
+
+    def _row_for(self, key, alg: str, state: str, now: dt.datetime) -> SigningKey:
+        public = key.as_dict(private=False)
+        public.update({"use": "sig", "alg": alg, "kid": key.kid})
+        return SigningKey(
+            kid=key.kid,
+            alg=alg,
+            state=state,
+            private_key_encrypted=self.box.encrypt(json.dumps(key.as_dict(private=True))),
+            public_jwk=public,
+            created_at=now,
+            activated_at=now if state == "current" else None,
+        )
+
+    async def ensure_keys(self) -> None:
+        """First start: one current and one next key per algorithm."""
+        async with self.sessionmaker() as db, db.begin():
+            rows = (await db.execute(select(SigningKey.alg, SigningKey.state))).all()
+            have = {(alg, state) for alg, state in rows}
+            now = utcnow()
+            for alg in ALGORITHMS:
+                if (alg, "current") not in have:
+                    db.add(self._row_for(generate_key(alg), alg, "current", now))
+                if (alg, "next") not in have:
+                    db.add(self._row_for(generate_key(alg), alg, "next", now))
+        self._ring = None
+
+    async def rotate(self, force: bool = False) -> dict:
+        """Promote next → current, current → retiring, and publish a new next key.
+
+        Refuses (unless forced) while a `next` key has been published for less than the JWKS
+        cache lifetime, because a relying party with a cached JWKS would not know it yet.
+        """
+        now = utcnow()
+        retire_at = now + dt.timedelta(seconds=self.settings.key_retire_seconds)
+        report = {"promoted": [], "retiring": [], "published": [], "deleted": []}
+        async with self.sessionmaker() as db, db.begin():
+            keys = (await db.execute(select(SigningKey).with_for_update())).scalars().all()
+            for alg in ALGORITHMS:
+                nxt = [k for k in keys if k.alg == alg and k.state == "next"]
+                cur = [k for k in keys if k.alg == alg and k.state == "current"]
+                if nxt and not force:
+                    age = (now - nxt[0].created_at).total_seconds()
+                    if age < self.settings.jwks_max_age:
+                        raise KeyRotationTooSoon(
+                            f"The next {alg} key was published {int(age)} s ago; relying parties "
+                            f"may cache the JWKS for {self.settings.jwks_max_age} s. Wait, or "
+                            "use --force if you accept that risk."
+                        )
+                for k in cur:
+                    k.state, k.expires_at = "retiring", retire_at
+                    report["retiring"].append(k.kid)
+                if nxt:
+                    nxt[0].state, nxt[0].activated_at = "current", now
+                    report["promoted"].append(nxt[0].kid)
+                else:
+                    fresh = self._row_for(generate_key(alg), alg, "current", now)
+                    db.add(fresh)
+                    report["promoted"].append(fresh.kid)
+                new_next = self._row_for(generate_key(alg), alg, "next", now)
+                db.add(new_next)
+                report["published"].append(new_next.kid)
+            expired = [k.kid for k in keys if k.state == "retiring" and k.expires_at and k.expires_at <= now]
+            if expired:
+                await db.execute(delete(SigningKey).where(SigningKey.kid.in_(expired)))
+                report["deleted"] = expired
+        self._ring = None
+        return report
+
+    async def list_keys(self) -> list[dict]:
+        async with self.sessionmaker() as db:
+            rows = (await db.execute(select(SigningKey).order_by(SigningKey.created_at))).scalars()
+            return [
+                {
+                    "kid": k.kid,
+                    "alg": k.alg,
+                    "state": k.state,
+                    "created_at": k.created_at.isoformat(),
+                    "expires_at": k.expires_at.isoformat() if k.expires_at else None,
+                }
+                for k in rows
+            ]
+
+    async def ring(self) -> KeyRing:
+        ring = self._ring
+        if ring is None or time.monotonic() - ring.loaded_at > self.settings.key_cache_seconds:
+            ring = self._ring = await self._load()
+        return ring
+
+    async def _load(self) -> KeyRing:
+        now = utcnow()
+        async with self.sessionmaker() as db:
+            rows = (await db.execute(select(SigningKey))).scalars().all()
+        signing, verifying, published = {}, {}, []
+        for k in sorted(rows, key=lambda r: (r.state != "current", r.created_at)):
+            if k.state == "retiring" and k.expires_at and k.expires_at <= now:
+                continue
+            public = KeySet.import_key_set({"keys": [k.public_jwk]}).keys[0]
+            verifying[k.kid] = public
+            published.append(k.public_jwk)
+            if k.state == "current" and k.alg not in signing:
+                private = json.loads(self.box.decrypt(k.private_key_encrypted))
+                cls = ECKey if k.alg == "ES256" else RSAKey
+                signing[k.alg] = (k.kid, cls.import_key(private))
+        jwks = json.dumps({"keys": published}, separators=(",", ":")).encode()
+        return KeyRing(signing=signing, verifying=verifying, jwks_json=jwks, loaded_at=time.monotonic())
+
+    async def verifying_key(self, kid: str):
+        ring = await self.ring()
+        key = ring.verifying.get(kid)
+        if key is None and time.monotonic() - ring.loaded_at > 1:
+            self._ring = None  # an unknown kid may be a key another instance just made
+            key = (await self.ring()).verifying.get(kid)
+        return key

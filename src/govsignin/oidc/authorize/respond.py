@@ -1,0 +1,40 @@
+"""Issuing the authorization code once nothing more is needed from the citizen.
+
+The code is random (256 bits), stored only as its SHA-256, single-use, and lives 300 s. It is
+bound to the service, redirect_uri, PKCE challenge, nonce, credential level and auth_time.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from govsignin.accounts.sessions import BrowserSession
+from govsignin.crypto import new_token, token_hash
+from govsignin.oidc.authorize.request import AuthorizationRequest
+from govsignin.oidc.responses import redirect_to_client
+
+
+async def issue_code(services, session: BrowserSession, auth: AuthorizationRequest, internal_sub: str):
+    code = new_token()
+    record = {
+        "client_id": auth.client_id,
+        "redirect_uri": auth.redirect_uri,
+        "user_id": session.user_id,
+        "internal_sub": internal_sub,
+        "nonce": auth.nonce,
+        "scope": auth.scope,
+        "claims": auth.claims,
+        "vot": auth.credential_level,
+        "auth_time": session.auth_time,
+        # One Login's `sid` is the per-authorize journey id, not the browser session.
+        "sid": secrets.token_urlsafe(16),
+        "code_challenge": auth.code_challenge,
+    }
+    await services.store.set(f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl)
+    if auth.client_id not in session.clients:
+        session.clients.append(auth.client_id)
+    await services.sessions.save(session)  # also refreshes the idle timeout
+    return redirect_to_client(
+        auth.redirect_uri, {"code": code, "state": auth.state}, auth.response_mode
+    )

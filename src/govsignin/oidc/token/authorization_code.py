@@ -1,0 +1,115 @@
+"""The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3).
+
+- code and redirect_uri are required; the code is consumed atomically (single use);
+- a replayed code revokes the access token it issued (RFC 6749 §4.1.2);
+- client and redirect_uri must match the authorize request;
+- PKCE (RFC 7636 §4.6): S256(code_verifier) must equal the challenge; a verifier without a
+  challenge is refused (downgrade protection);
+- the ID token carries iss sub aud exp iat nonce at_hash sid auth_time vot vtm.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+
+from govsignin.audit.tags import EventTag
+from govsignin.crypto import constant_time_equal, new_token, token_hash
+from govsignin.oidc.errors import InvalidGrant, InvalidRequest
+from govsignin.oidc.responses import json_response
+from govsignin.oidc.signing import at_hash, sign
+from govsignin.oidc.subject import subject_for
+
+VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+
+
+async def exchange(services, client, params: dict, request=None):
+    settings, store = services.settings, services.store
+    code, redirect_uri = params.get("code"), params.get("redirect_uri")
+    if not code:
+        raise InvalidRequest("Request is missing code parameter")
+    if not redirect_uri:
+        raise InvalidRequest("Request is missing redirect_uri parameter")
+    if len(code) > 256:
+        raise InvalidGrant("Invalid authorization code")
+    code_key = token_hash(code)
+    raw = await store.pop(f"code:{code_key}")
+    if raw is None:
+        await _revoke_if_replayed(services, code_key, client, request)
+        raise InvalidGrant("Invalid authorization code")
+    record = json.loads(raw)
+    access_token = new_token()
+    access_key = token_hash(access_token)
+    # Remember what this code issued, so a replay can revoke it.
+    await store.set(f"code-spent:{code_key}", access_key, settings.code_ttl)
+
+    if record["client_id"] != client.client_id:
+        raise InvalidGrant("Invalid authorization code")
+    if record["redirect_uri"] != redirect_uri:
+        raise InvalidGrant("Redirect URI does not match the authorization request")
+    _check_pkce(record.get("code_challenge"), params.get("code_verifier"))
+
+    now = int(time.time())
+    sub = subject_for(client, record["internal_sub"], settings.subject_salt)
+    claims = {
+        "iss": settings.issuer_url(),
+        "sub": sub,
+        "aud": client.client_id,
+        "exp": now + settings.id_token_ttl,
+        "iat": now,
+        "at_hash": at_hash(access_token),
+        "sid": record["sid"],
+        "auth_time": record["auth_time"],
+        "vot": record["vot"],
+        "vtm": settings.endpoint("/trustmark"),
+    }
+    if record.get("nonce") is not None:
+        claims["nonce"] = record["nonce"]
+    id_token = await sign(services.keys, client.id_token_alg, claims)
+    await store.set(
+        f"at:{access_key}",
+        json.dumps(
+            {
+                "user_id": record["user_id"],
+                "client_id": client.client_id,
+                "sub": sub,
+                "scope": record["scope"],
+                "claims": record["claims"],
+                "sid": record["sid"],
+            }
+        ),
+        settings.access_token_ttl,
+    )
+    return json_response(
+        {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": settings.access_token_ttl,
+            "id_token": id_token,
+        }
+    )
+
+
+async def _revoke_if_replayed(services, code_key: str, client, request) -> None:
+    spent = await services.store.get(f"code-spent:{code_key}")
+    if spent:
+        await services.store.delete(f"at:{spent}")
+        await services.audit.record(
+            EventTag.AuthorizationCodeReplayed, client_id=client.client_id, request=request
+        )
+
+
+def _check_pkce(challenge: str | None, verifier: str | None) -> None:
+    if challenge is None:
+        if verifier is not None:
+            raise InvalidGrant("PKCE code verification failed")
+        return
+    if verifier is None or not VERIFIER.match(verifier):
+        raise InvalidGrant("PKCE code verification failed")
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    if not constant_time_equal(computed, challenge):
+        raise InvalidGrant("PKCE code verification failed")

@@ -1,0 +1,42 @@
+"""POST /token: parse → authenticate the client → dispatch on grant_type."""
+
+from __future__ import annotations
+
+from govsignin.oidc.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.oidc.responses import error_json
+from govsignin.oidc.token import authorization_code
+from govsignin.oidc.token.client_auth import authenticate_client
+
+MAX_BODY = 65536
+GRANTS = {"authorization_code": authorization_code.exchange}
+
+
+async def token(request):
+    services = request.app.state.services
+    try:
+        params = await _read_form(request)
+        client = await authenticate_client(services, params)
+        grant_type = params.get("grant_type")
+        if grant_type is None:
+            raise InvalidRequest("Request is missing grant_type parameter")
+        grant = GRANTS.get(grant_type)
+        if grant is None:
+            raise UnsupportedGrantType("Unsupported grant type")
+        return await grant(services, client, params, request)
+    except OAuthError as exc:
+        return error_json(exc)
+
+
+async def _read_form(request) -> dict:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        raise InvalidRequest("Request must be application/x-www-form-urlencoded")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise InvalidRequest("Request is too large")
+    try:
+        return parse_params(body, max_total=MAX_BODY)
+    except ParameterError as exc:
+        raise InvalidRequest(str(exc)) from exc

@@ -1,0 +1,40 @@
+"""The client registry: look services up by client_id, with a short in-process cache.
+
+The cache only holds what the database says (it is a cache, not state): a change made by
+`govsignin services add` on any instance is seen everywhere within `TTL` seconds, and an
+unknown client_id always goes to the database.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from govsignin.onboarding.models import RelyingParty
+
+TTL = 30.0
+
+
+class ClientRegistry:
+    def __init__(self, sessionmaker: async_sessionmaker):
+        self.sessionmaker = sessionmaker
+        self._cache: dict[str, tuple[float, RelyingParty]] = {}
+
+    async def get(self, client_id: str) -> RelyingParty | None:
+        hit = self._cache.get(client_id)
+        if hit and time.monotonic() - hit[0] < TTL:
+            return hit[1]
+        async with self.sessionmaker() as db:
+            client = await db.get(RelyingParty, client_id)
+        if client is not None:
+            db.expunge_all()
+            self._cache[client_id] = (time.monotonic(), client)
+        return client
+
+    def forget(self, client_id: str | None = None) -> None:
+        if client_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(client_id, None)

@@ -1,0 +1,78 @@
+"""The Services bundle: every domain service, built once per process from settings.
+
+Views look services up here (request.app.state.services) and never construct them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from govsignin.accounts.lockout import Lockouts
+from govsignin.accounts.service import Accounts
+from govsignin.accounts.sessions import Sessions
+from govsignin.audit.service import Audit
+from govsignin.config import Settings
+from govsignin.db.engine import create_engine, create_sessionmaker
+from govsignin.journeys.journey import Journeys
+from govsignin.keys.service import KeyService
+from govsignin.messaging.service import Messages, create_messages
+from govsignin.onboarding.client_keys import ClientKeys
+from govsignin.onboarding.registry import ClientRegistry
+from govsignin.store import Store, create_store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker
+    store: Store
+    keys: KeyService
+    registry: ClientRegistry
+    client_keys: ClientKeys
+    accounts: Accounts
+    lockouts: Lockouts
+    sessions: Sessions
+    journeys: Journeys
+    audit: Audit
+    messages: Messages
+    templates: object = None
+    worker_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake_worker(self) -> None:
+        self.worker_wakeup.set()
+
+    async def close(self) -> None:
+        close = getattr(self.store, "close", None)
+        if close:
+            await close()
+        await self.engine.dispose()
+
+
+def build_services(settings: Settings, with_templates: bool = True) -> Services:
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    store = create_store(settings, engine)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        store=store,
+        keys=KeyService(settings, sessionmaker),
+        registry=ClientRegistry(sessionmaker),
+        client_keys=ClientKeys(),
+        accounts=Accounts(settings, sessionmaker, store),
+        lockouts=Lockouts(settings, store),
+        sessions=Sessions(settings, store),
+        journeys=Journeys(settings, store),
+        audit=Audit(engine),
+        messages=create_messages(settings, sessionmaker),
+    )
+    if with_templates:
+        from govsignin.web.templating import Templates
+
+        services.templates = Templates(settings)
+    return services

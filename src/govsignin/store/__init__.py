@@ -1,0 +1,11 @@
+from govsignin.store.base import Store
+
+
+def create_store(settings, engine) -> Store:
+    if settings.redis_url:
+        from govsignin.store.redis import RedisStore
+
+        return RedisStore(settings.redis_url)
+    from govsignin.store.database import DatabaseStore
+
+    return DatabaseStore(engine)

@@ -1,0 +1,50 @@
+"""The Store on Redis: what GOVSIGNIN_REDIS_URL selects for many instances."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+
+# INCR, and set the expiry only when this increment created the key.
+_INCR_WITH_TTL = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class RedisStore:
+    def __init__(self, url: str, prefix: str = "gs:"):
+        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+        self._incr = self.client.register_script(_INCR_WITH_TTL)
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    async def get(self, key: str) -> str | None:
+        return await self.client.get(self._k(key))
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+
+    async def add(self, key: str, value: str, ttl: float) -> bool:
+        return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
+
+    async def pop(self, key: str) -> str | None:
+        return await self.client.getdel(self._k(key))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self.client.delete(*(self._k(k) for k in keys))
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return int(await self._incr(keys=[self._k(key)], args=[max(1, int(ttl * 1000))]))
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def purge_expired(self) -> int:
+        return 0  # Redis expires keys itself
+
+    async def close(self) -> None:
+        await self.client.aclose()

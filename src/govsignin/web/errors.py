@@ -1,0 +1,53 @@
+"""Error pages: the protocol's one HTML page, 404/405, and 503 during outages (never a 500
+with a trace). JSON endpoints answer JSON errors instead."""
+
+from __future__ import annotations
+
+import structlog
+from starlette.responses import JSONResponse
+
+log = structlog.get_logger(__name__)
+
+JSON_PATHS = ("/token", "/userinfo", "/.well-known/", "/trustmark", "/healthz", "/readyz")
+
+
+def protocol_error_page(request, description: str, status: int = 400):
+    templates = request.app.state.services.templates
+    return templates.render(request, "errors/protocol.html", status=status, description=description)
+
+
+def _wants_json(request) -> bool:
+    return request.url.path.startswith(JSON_PATHS)
+
+
+async def not_found(request, exc):
+    if _wants_json(request):
+        return JSONResponse({"error": "not_found"}, status_code=exc.status_code)
+    templates = request.app.state.services.templates
+    template = "errors/not-found.html" if exc.status_code == 404 else "errors/protocol.html"
+    return templates.render(request, template, status=exc.status_code, description="This request is not supported")
+
+
+async def unavailable(request, exc):
+    """The database or Redis is unreachable: 503 with Retry-After; nothing was half-written
+    because every write is one transaction."""
+    log.error("dependency_unavailable", path=request.url.path, error=type(exc).__name__)
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    if _wants_json(request):
+        return JSONResponse(
+            {"error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable"},
+            status_code=503,
+            headers=headers,
+        )
+    templates = request.app.state.services.templates
+    response = templates.render(request, "errors/unavailable.html", status=503)
+    response.headers.update(headers)
+    return response
+
+
+async def server_error(request, exc):
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    if _wants_json(request):
+        return JSONResponse({"error": "server_error"}, status_code=500, headers={"Cache-Control": "no-store"})
+    templates = request.app.state.services.templates
+    return templates.render(request, "errors/problem.html", status=500)
