@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -226,7 +227,26 @@ def stop(procs: list[subprocess.Popen[bytes]], sig: int = signal.SIGTERM) -> int
     return max((abs(proc.returncode or 0) for proc in procs), default=0)
 
 
+def ports_in_use() -> list[int]:
+    ports = [PROVIDER_PORT, *(spec.port for spec in SERVICES.values())]
+    in_use = []
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                in_use.append(port)
+    return in_use
+
+
 def serve(env: dict[str, str], issuer: str, clients: dict[str, dict[str, str]]) -> int:
+    busy = ports_in_use()
+    if busy:
+        print(
+            f"\nThe demo needs ports {PROVIDER_PORT}-{PROVIDER_PORT + len(SERVICES)}, but something "
+            f"already answers on {', '.join(map(str, busy))}. Is the demo already running?",
+            file=sys.stderr,
+        )
+        return 1
     # Children get their own sessions, so a Ctrl-C reaches them once: from here.
     provider = subprocess.Popen(
         [govsignin_command(), "serve", "--port", str(PROVIDER_PORT)],
@@ -276,6 +296,10 @@ def serve(env: dict[str, str], issuer: str, clients: dict[str, dict[str, str]]) 
     return 0
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -285,11 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.setdefault("GOVSIGNIN_ISSUER", f"http://localhost:{PROVIDER_PORT}")
     issuer = env["GOVSIGNIN_ISSUER"]
+    # Until serve() takes over, SIGTERM stops setup the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         clients = setup(env)
     except SetupError as exc:
         print(f"\nThe demo could not be set up: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nStopped while setting up.", file=sys.stderr)
+        return 130
     if args.setup_only:
         print(f"Set up. Clients are in {CLIENTS_FILE.relative_to(ROOT)}.")
         return 0
