@@ -82,11 +82,13 @@ async def advance(page: Page, event) -> RedirectResponse:
 
 async def _read_form(request) -> dict:
     ctype = request.headers.get("content-type", "").split(";")[0].strip()
-    if ctype != "application/x-www-form-urlencoded":
-        raise ParameterError("not a form")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM:
             raise ParameterError("form too large")
+    if not body:
+        return {}  # then the CSRF check refuses it
+    if ctype != "application/x-www-form-urlencoded":
+        raise ParameterError("not a form")
     return parse_params(body, max_total=MAX_FORM)
