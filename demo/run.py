@@ -2,8 +2,8 @@
 
 1. ``govsignin db upgrade``;
 2. make each service's client key (``var/demo/<service>.pem``) and register the service with
-   ``govsignin services add``, unless ``var/demo/clients.json`` names a client that
-   ``govsignin services list`` still knows with the same key and URIs;
+   ``govsignin services add``, unless ``var/demo/clients.json`` names a client (for this
+   database) that ``govsignin services list`` still knows, with the same key and URIs;
 3. create the demo account (an "already exists" answer is fine);
 4. serve the provider on :8000 and the services on :8001 and :8002 until Ctrl-C or SIGTERM,
    which is passed on to all three.
@@ -121,12 +121,15 @@ def setup(env: dict[str, str]) -> dict[str, dict[str, str]]:
     print("Setting up the database…", flush=True)
     cli(env, "db", "upgrade")
 
-    remembered: dict[str, dict[str, str]] = {}
+    # clients.json remembers registrations per database: {database: {service: {...}}}
+    database = env.get("GOVSIGNIN_DATABASE_URL", "default")
+    saved: dict[str, dict[str, dict[str, str]]] = {}
     if CLIENTS_FILE.exists():
         try:
-            remembered = json.loads(CLIENTS_FILE.read_text())
+            saved = json.loads(CLIENTS_FILE.read_text())
         except json.JSONDecodeError:
-            remembered = {}
+            saved = {}
+    remembered = saved.setdefault(database, {})
     known = registered_client_ids(cli(env, "services", "list"))
 
     clients: dict[str, dict[str, str]] = {}
@@ -148,8 +151,8 @@ def setup(env: dict[str, str]) -> dict[str, dict[str, str]]:
             entry = {"client_id": str(result["client_id"]), **wanted}
             print(f"  {spec.name}: registered ({entry['client_id']})", flush=True)
         clients[spec.slug] = {**entry, "key": str(key_path), **urls}
-        remembered[spec.slug] = {k: v for k, v in entry.items()}
-        CLIENTS_FILE.write_text(json.dumps(remembered, indent=2) + "\n")
+        remembered[spec.slug] = entry
+        CLIENTS_FILE.write_text(json.dumps(saved, indent=2) + "\n")
 
     try:
         cli(
