@@ -35,7 +35,7 @@ class CliError(Exception):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]Error:[/red] {message}", highlight=False)
+    sys.stderr.write(f"Error: {message}\n")  # unwrapped: scripts and people both read it
     raise typer.Exit(1)
 
 
