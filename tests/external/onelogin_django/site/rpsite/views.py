@@ -1,3 +1,6 @@
+import base64
+import json
+
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -8,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
-from govuk_onelogin_django.utils import get_one_login_logout_url
+from govuk_onelogin_django.utils import TOKEN_SESSION_KEY, get_one_login_logout_url
 
 
 class StartView(TemplateView):
@@ -45,16 +48,30 @@ class SignOutAtOneLoginOnlyView(LoginRequiredMixin, View):
 
 
 def state(request):
-    """For the test: the live sessions in the database store and whose they are."""
+    """For the test: the live sessions in the database store, whose they are, and the header of
+    the ID token the library validated and kept for each."""
     users = {str(u.pk): u for u in get_user_model().objects.all()}
     sessions = []
     for session in Session.objects.filter(expire_date__gte=timezone.now()):
-        user = users.get(session.get_decoded().get(SESSION_KEY))
+        data = session.get_decoded()
+        user = users.get(data.get(SESSION_KEY))
         if user is not None:
-            sessions.append({"sub": user.username, "email": user.email})
+            sessions.append({
+                "sub": user.username,
+                "email": user.email,
+                "id_token_header": _header(data.get(TOKEN_SESSION_KEY, {}).get("id_token", "")),
+            })
     return JsonResponse(
         {
             "sessions": sessions,
             "users": [{"sub": u.username, "email": u.email} for u in users.values()],
         }
     )
+
+
+def _header(token: str) -> dict | None:
+    try:
+        segment = token.split(".")[0]
+        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except Exception:  # noqa: BLE001
+        return None
