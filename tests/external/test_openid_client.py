@@ -62,12 +62,13 @@ async def run_rp(**request) -> dict:
     return json.loads(stdout)
 
 
-@pytest.fixture
-def relying_party(live_server, tmp_path) -> RelyingParty:
-    """A service registered with an ES256 public key, the three GOV.UK scopes and PKCE."""
+@pytest.fixture(scope="module")
+def relying_party(live_server, tmp_path_factory) -> RelyingParty:
+    """A service registered with an ES256 public key, the three GOV.UK scopes and PKCE. Shared by
+    this module's tests (per backend): registering one costs a CLI run."""
     key = ECKey.generate_key("P-256", private=True)
     private_jwk = {**key.as_dict(private=True), "kid": key.thumbprint()}
-    pem = tmp_path / "openid-client-rp.pem"
+    pem = tmp_path_factory.mktemp("openid-client") / "rp.pem"
     pem.write_bytes(key.as_pem(private=False))
     # Nothing listens on this port: the browser's request to it is answered by catch_redirect.
     redirect_uri = f"http://localhost:{free_port()}/callback"
@@ -81,7 +82,8 @@ def relying_party(live_server, tmp_path) -> RelyingParty:
 
 @pytest.fixture
 def account(live_server) -> Account:
-    """An account whose second factor is an authenticator app."""
+    """An account whose second factor is an authenticator app. One per test: two sign-ins within
+    30 seconds would present the same code, which the provider may rightly refuse as a replay."""
     account = Account(
         email=f"openid-client-{secrets.token_hex(4)}@example.gov.uk",
         password=f"Correct-horse-{secrets.token_hex(6)}-9",
@@ -146,6 +148,9 @@ async def test_openid_client_signs_in_with_private_key_jwt_and_pkce(
     assert userinfo["sub"] == claims["sub"]
     assert userinfo["email"] == account.email
     assert userinfo["email_verified"] is True
+    # Scope phone, but the second factor is an app: One Login sends no phone_number then, and
+    # phone_number_verified false.
+    assert "phone_number" not in userinfo and userinfo.get("phone_number_verified") is False
     assert result["token_type"].lower() == "bearer"
 
 

@@ -117,7 +117,13 @@ try {
   for (const field of ['error', 'error_description', 'status']) {
     if (err[field] !== undefined) report[field] = err[field]
   }
-  if (err.cause !== undefined) report.cause = err.cause instanceof Error ? String(err.cause) : err.cause
+  const { cause } = err
+  if (cause instanceof Response) {
+    // An unexpected HTTP answer: say which request it was and what came back.
+    report.response = { url: cause.url, status: cause.status, body: await cause.text() }
+  } else if (cause !== undefined) {
+    report.cause = cause instanceof Error ? String(cause) : cause
+  }
   process.stderr.write(JSON.stringify({ error: report }) + '\n')
   process.exitCode = 1
 }
