@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 from rich.table import Table
 
 from govsignin.config import InsecureSettings, check_production, get_settings
@@ -67,6 +68,11 @@ def _run(coro_fn):
         _fail(str(exc))
     except OSError as exc:
         _fail(f"The database could not be reached ({exc}). Check GOVSIGNIN_DATABASE_URL.")
+    except DBAPIError as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            _fail("The database has no schema yet: run `govsignin db upgrade` first.")
+        _fail(f"The database refused the operation ({type(exc.orig).__name__}). Check GOVSIGNIN_DATABASE_URL.")
 
 
 # --- serve -----------------------------------------------------------------------------------

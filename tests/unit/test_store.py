@@ -1,0 +1,66 @@
+"""The Store contract, on the database and on Redis (skipped, saying why, without Redis)."""
+
+import asyncio
+import uuid
+
+import pytest
+
+
+@pytest.fixture(params=["database", "redis"])
+async def store(request, services):
+    if request.param == "database":
+        yield services.store if not services.settings.redis_url else None
+        return
+    from govsignin.store.redis import RedisStore
+
+    redis_store = RedisStore("redis://127.0.0.1:6379/15", prefix=f"test-{uuid.uuid4().hex[:6]}:")
+    try:
+        await redis_store.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
+        pytest.skip(f"Redis tests skipped: no Redis on 127.0.0.1:6379 ({type(exc).__name__})")
+    yield redis_store
+    await redis_store.close()
+
+
+def key():
+    return f"k-{uuid.uuid4().hex}"
+
+
+async def test_set_get_delete(store):
+    k = key()
+    assert await store.get(k) is None
+    await store.set(k, "v", 60)
+    assert await store.get(k) == "v"
+    await store.delete(k)
+    assert await store.get(k) is None
+
+
+async def test_add_is_set_if_absent(store):
+    k = key()
+    assert await store.add(k, "first", 60)
+    assert not await store.add(k, "second", 60)
+    assert await store.get(k) == "first"
+
+
+async def test_pop_is_single_use_even_when_raced(store):
+    k = key()
+    await store.set(k, "code", 60)
+    results = await asyncio.gather(*(store.pop(k) for _ in range(5)))
+    assert results.count("code") == 1 and results.count(None) == 4
+
+
+async def test_incr_counts_and_expiry_starts_at_creation(store):
+    k = key()
+    assert [await store.incr(k, 60) for _ in range(3)] == [1, 2, 3]
+
+
+async def test_entries_expire(store):
+    k = key()
+    await store.set(k, "v", 0.3)
+    assert await store.add(f"{k}-x", "v", 0.3)
+    await asyncio.sleep(0.6)
+    assert await store.get(k) is None
+    assert await store.add(f"{k}-x", "again", 60)  # an expired entry never blocks
+    await store.incr(f"{k}-n", 0.3)
+    await asyncio.sleep(0.6)
+    assert await store.incr(f"{k}-n", 60) == 1
