@@ -31,10 +31,13 @@ chromium: ## install Debian's Chromium for the browser tests, where absent
 run: install ## serve the provider on http://localhost:8000 with the two demo services
 	$(BIN)/python -m demo.run
 
-test: install chromium ## run the whole suite (SQLite and PostgreSQL)
+relying-parties: ## the independent relying parties' own environments (govuk-onelogin-django)
+	bash tests/external/onelogin_django/install.sh
+
+test: install chromium relying-parties ## run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.run
 
-.PHONY: help install chromium run test bench
+.PHONY: help install chromium relying-parties run test bench

@@ -1,0 +1,172 @@
+"""The provider under measurement: a fresh database, `govsignin serve` as its own process, and
+that process's CPU time read from /proc (user + system, every thread, living or exited)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PG = dict(host="127.0.0.1", port=5432, user="postgres")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_cpu_ticks(pid: int) -> int:
+    """utime + stime of one process (all its threads, including threads that have exited)."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is state
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    kids = [int(c) for c in f.read().split()]
+            except FileNotFoundError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by the server process and any processes it started."""
+    total = 0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            total += _proc_cpu_ticks(p)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / CLK_TCK
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(database="postgres", timeout=5, **PG)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Database:
+    kind: str  # "sqlite" or "postgresql"
+    url: str = ""
+    _name: str = ""
+    _tmp: object = None
+
+    def create(self) -> Database:
+        if self.kind == "sqlite":
+            self._tmp = tempfile.TemporaryDirectory(prefix="govsignin-bench-")
+            self.url = f"sqlite+aiosqlite:///{self._tmp.name}/govsignin.db"
+        else:
+            self._name = f"govsignin_bench_{uuid.uuid4().hex[:12]}"
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{self._name}"'))
+            self.url = f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{self._name}"
+        return self
+
+    def drop(self) -> None:
+        if self.kind == "sqlite" and self._tmp:
+            self._tmp.cleanup()
+        elif self._name:
+            try:
+                asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
+            except Exception as exc:  # leave a note, never hide the results
+                print(f"bench: could not drop database {self._name}: {exc}", file=sys.stderr)
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    database_url: str
+    port: int = field(default_factory=free_port)
+    cprofile: str | None = None  # write a cProfile of the server here (inflates CPU figures)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSIGNIN_")}
+        env.update(
+            GOVSIGNIN_ENV="development",
+            GOVSIGNIN_DATABASE_URL=self.database_url,
+            GOVSIGNIN_ISSUER=self.url,
+            GOVSIGNIN_PORT=str(self.port),
+        )
+        return env
+
+    def settings(self):
+        """The same settings the server process reads from env(), for in-process setup."""
+        from govsignin.config import Settings
+
+        return Settings(env="development", database_url=self.database_url, issuer=self.url, port=self.port)
+
+    def start(self, timeout: float = 60) -> Server:
+        cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port)]
+        if self.cprofile:
+            cmd[1:1] = ["-m", "cProfile", "-o", self.cprofile]
+        (ROOT / "var").mkdir(exist_ok=True)
+        self._log = open(ROOT / "var" / f"bench-{self.port}.log", "w")
+        self.process = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"govsignin serve exited with {self.process.returncode}; see var/bench-{self.port}.log")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("govsignin serve did not become healthy in time")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly (cProfile writes)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if getattr(self, "_log", None):
+            self._log.close()
