@@ -13,7 +13,17 @@ export GOVSIGNIN_CHROMIUM := $(CHROMIUM)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-install: $(STAMP) $(NODE_STAMP) ## install the venv and npm packages (idempotent)
+MO := src/govsignin/translations/cy/LC_MESSAGES/messages.mo
+PO := src/govsignin/translations/cy/LC_MESSAGES/messages.po
+
+install: $(STAMP) $(NODE_STAMP) $(MO) ## install the venv and npm packages (idempotent)
+
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel compile -d src/govsignin/translations -D messages
+
+translations: install ## extract new strings into the catalogue (then translate cy/…/messages.po)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -o src/govsignin/translations/messages.pot src/govsignin
+	$(BIN)/pybabel update -i src/govsignin/translations/messages.pot -d src/govsignin/translations -D messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,4 +50,4 @@ test: install chromium relying-parties ## run the whole suite (SQLite and Postgr
 bench: install ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.run
 
-.PHONY: help install chromium relying-parties run test bench
+.PHONY: translations help install chromium relying-parties run test bench

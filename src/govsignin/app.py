@@ -19,7 +19,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from govsignin.config import Settings, check_production, get_settings
-from govsignin.journeys.pages import finish, sign_in
+from govsignin.journeys.routes import journey_routes
+from govsignin.manage.routes import manage_routes
 from govsignin.oidc.authorize.endpoint import authorize
 from govsignin.oidc.backchannel import run_worker
 from govsignin.oidc.discovery import static_json, discovery_document, jwks, trustmark
@@ -52,14 +53,8 @@ def routes(settings: Settings) -> list:
         Route("/userinfo", userinfo, methods=BOTH),
         Route("/logout", end_session, methods=GET),
         Route("/signed-out", pages.signed_out, methods=GET),
-        Route("/sign-in-or-create", sign_in.sign_in_or_create, methods=BOTH),
-        Route("/enter-email", sign_in.enter_email, methods=BOTH),
-        Route("/enter-password", sign_in.enter_password, methods=BOTH),
-        Route("/enter-authenticator-app-code", sign_in.enter_auth_app_code, methods=BOTH),
-        Route("/account-locked", sign_in.account_locked, methods=GET),
-        Route("/security-code-invalid", sign_in.security_code_locked, methods=GET),
-        Route("/second-factor-needed", sign_in.second_factor_needed, methods=GET),
-        Route("/auth-code", finish.auth_code, methods=GET),
+        *journey_routes(),
+        *manage_routes(),
         Route("/healthz", health.healthz, methods=GET),
         Route("/readyz", health.readyz, methods=GET),
         Mount("/assets/fonts", StaticFiles(directory=assets / "assets" / "fonts", check_dir=False)),

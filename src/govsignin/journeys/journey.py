@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 
-from govsignin.journeys.machine import REVISITABLE, Event, State, next_state
+from govsignin.journeys.machine import REVISITABLE, State, next_state
 
 
 @dataclass
@@ -24,21 +24,26 @@ class Journey:
     client_name: str = ""
     started: int = field(default_factory=lambda: int(time.time()))
 
-    def fire(self, event: Event) -> State:
-        target = next_state(self, event)
-        self.state = target.value
-        self.history.append(target.value)
+    # Flows keep their own values here (e.g. account creation's email code state).
+    data: dict = field(default_factory=dict)
+
+    def fire(self, event: str) -> str:
+        target = str(next_state(self, event))
+        self.state = target
+        self.history.append(target)
         return target
 
-    def can_show(self, page: State) -> bool:
+    def can_show(self, page: str) -> bool:
         """A page may be shown if it is the current state, or a revisitable earlier one."""
-        return page.value == self.state or (page in REVISITABLE and page.value in self.history)
+        page = str(page)
+        return page == self.state or (page in REVISITABLE and page in self.history)
 
-    def rewind_to(self, page: State) -> None:
-        if page.value != self.state:
-            cut = len(self.history) - 1 - self.history[::-1].index(page.value)
+    def rewind_to(self, page: str) -> None:
+        page = str(page)
+        if page != self.state:
+            cut = len(self.history) - 1 - self.history[::-1].index(page)
             self.history = self.history[: cut + 1]
-            self.state = page.value
+            self.state = page
             if page in (State.SIGN_IN_OR_CREATE, State.ENTER_EMAIL):
                 self.password_verified = False
 

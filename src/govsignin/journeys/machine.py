@@ -1,8 +1,12 @@
-"""The sign-in journey as one transition table: state → event → [(guard, next state)].
+"""The journey as one transition table: state → event → [(guard, next state)].
 
 States are page paths (as in One Login's authentication-frontend). A page handler never decides
 where to go next: it fires an event, and the table (with its guards) names the next page.
-Account creation, text messages, passkeys and recovery add states and events here.
+
+The sign-in flow is defined here. Other flows (account creation, recovery, …) define their own
+State/Event enums in journeys/flows/<flow>.py and call `extend(table, revisitable)`; the merged
+table is still one table, and `tests/unit/test_machine.py` checks it is closed (every target is a
+state with a page).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def needs_auth_app_code(j) -> bool:
 
 S, E = State, Event
 
-TRANSITIONS: dict[State, dict[Event, list[tuple[Guard | None, State]]]] = {
+TRANSITIONS: dict[str, dict[str, list[tuple[Guard | None, str]]]] = {
     S.SIGN_IN_OR_CREATE: {E.SIGN_IN_CHOSEN: [(None, S.ENTER_EMAIL)]},
     S.ENTER_EMAIL: {
         E.EMAIL_ENTERED: [(None, S.ENTER_PASSWORD)],
@@ -74,15 +78,26 @@ TRANSITIONS: dict[State, dict[Event, list[tuple[Guard | None, State]]]] = {
 }
 
 # States a citizen may go back to with the browser's back button (they only re-ask).
-REVISITABLE = {S.SIGN_IN_OR_CREATE, S.ENTER_EMAIL, S.ENTER_PASSWORD}
+REVISITABLE: set[str] = {S.SIGN_IN_OR_CREATE, S.ENTER_EMAIL, S.ENTER_PASSWORD}
+
+
+def extend(table: dict, revisitable: set | frozenset = frozenset()) -> None:
+    """Add a flow's states and events. A state may gain events; an event may not be redefined."""
+    for state, events in table.items():
+        current = TRANSITIONS.setdefault(str(state), {})
+        for event, options in events.items():
+            if str(event) in current:
+                raise ValueError(f"{event} in {state} is defined twice")
+            current[str(event)] = options
+    REVISITABLE.update(str(s) for s in revisitable)
 
 
 class IllegalTransition(Exception):
     pass
 
 
-def next_state(journey, event: Event) -> State:
-    options = TRANSITIONS[State(journey.state)].get(event)
+def next_state(journey, event: str) -> str:
+    options = TRANSITIONS[journey.state].get(str(event))
     if not options:
         raise IllegalTransition(f"{event} is not allowed in {journey.state}")
     for guard, target in options:

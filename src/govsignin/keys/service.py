@@ -7,6 +7,7 @@ and `retiring` keys still published until every token they signed has expired.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -55,6 +56,9 @@ class KeyService:
         self.sessionmaker = sessionmaker
         self.box = SecretBox(settings.key_encryption_key)
         self._ring: KeyRing | None = None
+        self._reload = asyncio.Lock()
+        # Decrypted/imported keys by kid: a reload re-reads rows, not the costly key imports.
+        self._imported: dict[str, tuple] = {}
 
     def _row_for(self, key, alg: str, state: str, now: dt.datetime) -> SigningKey:
         public = key.as_dict(private=False)
@@ -138,11 +142,17 @@ class KeyService:
                 for k in rows
             ]
 
+    def _fresh(self, ring: KeyRing | None) -> bool:
+        return ring is not None and time.monotonic() - ring.loaded_at <= self.settings.key_cache_seconds
+
     async def ring(self) -> KeyRing:
         ring = self._ring
-        if ring is None or time.monotonic() - ring.loaded_at > self.settings.key_cache_seconds:
-            ring = self._ring = await self._load()
-        return ring
+        if self._fresh(ring):
+            return ring
+        async with self._reload:  # one reload at a time; the others wait and reuse it
+            if not self._fresh(self._ring):
+                self._ring = await self._load()
+            return self._ring
 
     async def _load(self) -> KeyRing:
         now = utcnow()
@@ -152,13 +162,17 @@ class KeyService:
         for k in sorted(rows, key=lambda r: (r.state != "current", r.created_at)):
             if k.state == "retiring" and k.expires_at and k.expires_at <= now:
                 continue
-            public = KeySet.import_key_set({"keys": [k.public_jwk]}).keys[0]
+            if k.kid not in self._imported:
+                self._imported[k.kid] = (KeySet.import_key_set({"keys": [k.public_jwk]}).keys[0], None)
+            public, private = self._imported[k.kid]
             verifying[k.kid] = public
             published.append(k.public_jwk)
             if k.state == "current" and k.alg not in signing:
-                private = json.loads(self.box.decrypt(k.private_key_encrypted))
-                cls = ECKey if k.alg == "ES256" else RSAKey
-                signing[k.alg] = (k.kid, cls.import_key(private))
+                if private is None:
+                    cls = ECKey if k.alg == "ES256" else RSAKey
+                    private = cls.import_key(json.loads(self.box.decrypt(k.private_key_encrypted)))
+                    self._imported[k.kid] = (public, private)
+                signing[k.alg] = (k.kid, private)
         jwks = json.dumps({"keys": published}, separators=(",", ":")).encode()
         return KeyRing(signing=signing, verifying=verifying, jwks_json=jwks, loaded_at=time.monotonic())
 

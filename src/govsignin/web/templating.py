@@ -59,16 +59,21 @@ class Templates:
         token = _lang.set(lang)
         try:
             nonce = secrets.token_urlsafe(16)
+            other = "en" if lang == "cy" else "cy"
             html = self.env.get_template(template).render(
-                request=request, htmlLang=lang, cspNonce=nonce, lang=lang, **context
+                request=request, htmlLang=lang, cspNonce=nonce, lang=lang,
+                toggle_lang=other, toggle_url=f"{request.url.path}?lng={other}", **context
             )
         finally:
             _lang.reset(token)
-        return HTMLResponse(
+        response = HTMLResponse(
             html,
             status_code=status,
             headers={"Content-Security-Policy": page_csp(nonce), "Cache-Control": "no-store"},
         )
+        if request.query_params.get("lng") in LANGUAGES:  # the language toggle remembers the choice
+            response.set_cookie("lng", lang, max_age=31536000, path="/", samesite="lax")
+        return response
 
 
 def pick_language(request) -> str:

@@ -38,15 +38,15 @@ class Page:
         )
 
 
-def go(state: State | str) -> RedirectResponse:
-    return RedirectResponse(f"/{State(state).value}", status_code=303, headers=NO_STORE)
+def go(state: str) -> RedirectResponse:
+    return RedirectResponse(f"/{state}", status_code=303, headers=NO_STORE)
 
 
 def expired(request, services, status: int = 200):
     return services.templates.render(request, "journeys/session-expired.html", status=status)
 
 
-async def open_page(request, page: State) -> Page | object:
+async def open_page(request, page: str) -> Page | object:
     """Return a Page, or the Response to send instead."""
     services = request.app.state.services
     session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
@@ -64,11 +64,11 @@ async def open_page(request, page: State) -> Page | object:
         token = form.get("csrf_token", "")
         if not constant_time_equal(token, session.csrf):
             return expired(request, services, status=403)
-        if journey.state != page.value:
+        if journey.state != str(page):
             return go(journey.state)  # stale tab or double submit: show where they really are
     elif not journey.can_show(page):
         return go(journey.state)
-    elif journey.state != page.value:
+    elif journey.state != str(page):
         journey.rewind_to(page)  # the back button
         await services.journeys.save(journey)
     return Page(services, session, journey, form)
