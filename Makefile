@@ -22,7 +22,7 @@ $(MO): $(PO) $(STAMP)
 	$(BIN)/pybabel compile -d src/govsignin/translations -D messages
 
 translations: install ## extract new strings into the catalogue (then translate cy/…/messages.po)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -o src/govsignin/translations/messages.pot src/govsignin
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o src/govsignin/translations/messages.pot src/govsignin
 	$(BIN)/pybabel update -i src/govsignin/translations/messages.pot -d src/govsignin/translations -D messages
 
 $(STAMP): pyproject.toml

@@ -9,6 +9,7 @@ from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
 from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import redirect_error
+from govsignin.web.i18n import N_
 
 # Deliberately loose: the real check is that a code reaches the address.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,9 +37,9 @@ async def enter_email(request):
     email = page.form.get("email", "").strip()
     error = None
     if not email:
-        error = _error("email", "Enter your email address")
+        error = _error("email", N_("Enter your email address"))
     elif len(email) > 256 or not EMAIL.match(email):
-        error = _error("email", "Enter an email address in the correct format, like name@example.com")
+        error = _error("email", N_("Enter an email address in the correct format, like name@example.com"))
     if error:
         return page.render(request, "journeys/enter-email.html", status=400, email=email, error=error)
     services, journey = page.services, page.journey
@@ -62,7 +63,7 @@ async def enter_password(request):
     if not password:
         return page.render(
             request, "journeys/enter-password.html", status=400, email=journey.email,
-            error=_error("password", "Enter your password"),
+            error=_error("password", N_("Enter your password")),
         )
     if await services.lockouts.is_blocked("password", journey.email):
         return await _password_locked(request, page)
@@ -77,7 +78,7 @@ async def enter_password(request):
         return await _password_locked(request, page)
     return page.render(
         request, "journeys/enter-password.html", status=400, email=journey.email,
-        error=_error("password", "Incorrect email address or password"),
+        error=_error("password", N_("Incorrect email address or password")),
     )
 
 
@@ -105,9 +106,9 @@ async def enter_auth_app_code(request):
     code = page.form.get("code", "").replace(" ", "")
     error = None
     if not code:
-        error = _error("code", "Enter the security code")
+        error = _error("code", N_("Enter the security code"))
     elif not (code.isdigit() and len(code) == 6):
-        error = _error("code", "Enter the security code using only 6 digits")
+        error = _error("code", N_("Enter the security code using only 6 digits"))
     if error:
         return page.render(request, "journeys/enter-authenticator-app-code.html", status=400, error=error)
     if await services.lockouts.is_blocked("code", journey.user_id):
@@ -125,7 +126,7 @@ async def enter_auth_app_code(request):
         return await advance(page, Event.CODE_LOCKED)
     return page.render(
         request, "journeys/enter-authenticator-app-code.html", status=400,
-        error=_error("code", "The security code you entered is not correct, or may have expired, try again"),
+        error=_error("code", N_("The security code you entered is not correct, or may have expired, try again")),
     )
 
 

@@ -1,0 +1,1 @@
+"""Journey flows beyond sign-in. Each module calls machine.extend() when imported."""
