@@ -26,6 +26,11 @@ def rules(settings: Settings) -> dict[str, Rule]:
     return {
         "password": Rule("password", settings.max_password_retries, settings.lockout_seconds, settings.lockout_seconds),
         "code": Rule("code", settings.max_code_retries, settings.code_retry_count_ttl, settings.lockout_seconds),
+        # Wrong codes while registering (account creation, a new phone) or in account recovery:
+        # 6, then 15 minutes (One Login's reducedLockoutDuration).
+        "registering": Rule("registering", settings.max_code_retries, settings.code_retry_count_ttl, 900),
+        # Asking for a code to be sent again: 6 re-sends are sent; asking a 7th time blocks for 2 hours.
+        "resend": Rule("resend", 7, settings.lockout_seconds, settings.lockout_seconds),
     }
 
 
