@@ -27,9 +27,13 @@ from govsignin.oidc.discovery import static_json, discovery_document, jwks, trus
 from govsignin.oidc.end_session import end_session
 from govsignin.oidc.token.endpoint import token
 from govsignin.oidc.userinfo import userinfo
+from govsignin.ratelimit import RateLimits, limit_sign_in_posts
 from govsignin.services import Services, build_services
 from govsignin.web import errors, health, pages
 from govsignin.web.headers import SecurityHeaders
+from govsignin.web.logging import configure_logging
+from govsignin.web.metrics import metrics_endpoint
+from govsignin.web.observability import RequestObservability
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
@@ -39,6 +43,16 @@ def assets_dir(settings: Settings) -> Path:
     if settings.assets_dir:
         return Path(settings.assets_dir)
     return PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def limit_journey_posts(journey_pages: list) -> list:
+    """Every journey page's POSTs count against the per-IP sign-in limit (ratelimit/), before
+    the page does any work. GETs are not counted."""
+    return [
+        Route(r.path, limit_sign_in_posts(r.endpoint), methods=list(r.methods or ()), name=r.name)
+        if isinstance(r, Route) and r.methods and "POST" in r.methods else r
+        for r in journey_pages
+    ]
 
 
 def routes(settings: Settings) -> list:
@@ -53,10 +67,11 @@ def routes(settings: Settings) -> list:
         Route("/userinfo", userinfo, methods=BOTH),
         Route("/logout", end_session, methods=GET),
         Route("/signed-out", pages.signed_out, methods=GET),
-        *journey_routes(),
+        *limit_journey_posts(journey_routes()),
         *manage_routes(),
         Route("/healthz", health.healthz, methods=GET),
         Route("/readyz", health.readyz, methods=GET),
+        *([Route("/metrics", metrics_endpoint(settings.metrics_token), methods=GET)] if settings.metrics_enabled else []),
         Mount("/assets/fonts", StaticFiles(directory=assets / "assets" / "fonts", check_dir=False)),
         Mount("/assets/images", StaticFiles(directory=assets / "assets" / "images", check_dir=False)),
         Mount("/assets", StaticFiles(directory=assets, check_dir=False)),
@@ -70,11 +85,21 @@ async def _database_error(request, exc: DBAPIError):
     return await errors.server_error(request, exc)
 
 
+class GovSignIn(Starlette):
+    """Starlette with the request middleware (request id, log line, latency) outermost, around
+    Starlette's own error middleware: so it sees the real status of a 500, and tags it too."""
+
+    def build_middleware_stack(self):
+        return RequestObservability(super().build_middleware_stack(), self.router.routes)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     settings = settings or get_settings()
     check_production(settings)
+    configure_logging(settings)  # JSON logs for `govsignin serve` (each worker builds its app here)
     owned = services is None
     services = services or build_services(settings)
+    ratelimits = RateLimits(settings, services.store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -87,10 +112,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.wake_worker()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker, 5)
+            await ratelimits.close()
             if owned:
                 await services.close()
 
-    app = Starlette(
+    app = GovSignIn(
         routes=routes(settings),
         lifespan=lifespan,
         exception_handlers={
@@ -104,5 +130,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         },
     )
     app.state.services = services
+    app.state.ratelimits = ratelimits
     app.add_middleware(SecurityHeaders, hsts=settings.issuer_url().startswith("https://"))
     return app

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
     )
     totp_window: int = Field(default=1, description="Authenticator codes accepted either side")
 
+    # Observability and rate limits (docs/observability.md)
+    log_level: str = Field(default="info", description="JSON logs on stdout at this level")
+    metrics_enabled: bool = Field(default=True, description="Serve GET /metrics (Prometheus)")
+    metrics_token: str | None = Field(default=None, description="If set, /metrics needs this Bearer token")
+    ratelimit_enabled: bool | None = Field(
+        default=None, description="Rate limits; default on in production only"
+    )
+    ratelimit_sign_in_per_ip: str = Field(default="120/minute", description="POSTs to sign-in pages per IP")
+    ratelimit_password_per_account: str = Field(default="10/minute", description="Password attempts per account")
+    ratelimit_token_per_client_ip: str = Field(default="3000/minute", description="POST /token per client_id and IP")
+
     def issuer_url(self) -> str:
         """The issuer, byte-identical everywhere it appears (a trailing slash is kept)."""
         return self.issuer or f"http://localhost:{self.port}"

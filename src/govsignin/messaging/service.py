@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from govsignin.messaging.models import OutboxMessage
 from govsignin.messaging.templates import TEMPLATES, render_body
+from govsignin.web import metrics
 
 
 class Messages(Protocol):
@@ -34,6 +35,7 @@ class OutboxMessages:
                     personalisation=personalisation, body=render_body(template, personalisation, lang),
                 )
             )
+        metrics.message_sent(channel)
 
     async def send_email(self, to, template, personalisation, lang="en"):
         await self._record("email", to, template, personalisation, lang)
@@ -61,6 +63,7 @@ class NotifyMessages:
                 email_address=to, template_id=self._template_id(template, lang), personalisation=personalisation
             )
         )
+        metrics.message_sent("email")
 
     async def send_sms(self, to, template, personalisation, lang="en"):
         await anyio.to_thread.run_sync(
@@ -68,6 +71,7 @@ class NotifyMessages:
                 phone_number=to, template_id=self._template_id(template, lang), personalisation=personalisation
             )
         )
+        metrics.message_sent("sms")
 
 
 def create_messages(settings, sessionmaker) -> Messages:

@@ -9,6 +9,8 @@ from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
 from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import redirect_error
+from govsignin.ratelimit import password_limited
+from govsignin.web import metrics
 from govsignin.web.i18n import N_
 
 # Deliberately loose: the real check is that a code reaches the address.
@@ -65,15 +67,20 @@ async def enter_password(request):
             request, "journeys/enter-password.html", status=400, email=journey.email,
             error=_error("password", N_("Enter your password")),
         )
+    if limited := await password_limited(request, journey.email):  # complements the lockout
+        return limited
     if await services.lockouts.is_blocked("password", journey.email):
         return await _password_locked(request, page)
     user = await services.accounts.get(journey.user_id) if journey.user_id else None
     if len(password) <= 256 and await services.accounts.check_password(user, password):
         await services.lockouts.clear("password", journey.email)
+        metrics.sign_in_attempt("Cl", "success")
         journey.password_verified = True
         return await advance(page, Event.CREDENTIALS_VALIDATED)
     await services.audit.record(EventTag.LoginFailure, user_id=journey.user_id, request=request)
+    metrics.sign_in_attempt("Cl", "failure")
     if await services.lockouts.fail("password", journey.email):
+        metrics.lockout("password")
         await services.audit.record(EventTag.PasswordLockout, user_id=journey.user_id, request=request)
         return await _password_locked(request, page)
     return page.render(
@@ -115,11 +122,14 @@ async def enter_auth_app_code(request):
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
         await services.lockouts.clear("code", journey.user_id)
+        metrics.sign_in_attempt("Cm", "success")
         journey.mfa_verified = True
         await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request)
         return await advance(page, Event.MFA_CODE_VERIFIED)
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
+    metrics.sign_in_attempt("Cm", "failure")
     if await services.lockouts.fail("code", journey.user_id):
+        metrics.lockout("code")
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
         if journey.reauth:
             return await _login_required(page)

@@ -22,6 +22,8 @@ from govsignin.oidc.errors import InvalidGrant, InvalidRequest
 from govsignin.oidc.responses import json_response
 from govsignin.oidc.signing import at_hash, sign
 from govsignin.oidc.subject import subject_for
+from govsignin.ratelimit import token_limited
+from govsignin.web import metrics
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
@@ -35,6 +37,8 @@ async def exchange(services, client, params: dict, request=None):
         raise InvalidRequest("Request is missing redirect_uri parameter")
     if len(code) > 256:
         raise InvalidGrant("Invalid authorization code")
+    if limited := await token_limited(request, client.client_id):  # before the code is spent
+        return limited
     code_key = token_hash(code)
     raw = await store.pop(f"code:{code_key}")
     if raw is None:
@@ -83,6 +87,7 @@ async def exchange(services, client, params: dict, request=None):
         ),
         settings.access_token_ttl,
     )
+    metrics.token_issued("authorization_code", client.id_token_alg)
     return json_response(
         {
             "access_token": access_token,

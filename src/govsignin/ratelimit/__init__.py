@@ -1,0 +1,165 @@
+"""Rate limits per IP, per account and per service, shared by every instance (docs/observability.md).
+
+Built on the `limits` library: limit strings are parsed by `limits.parse_many`
+("60/minute", "10/minute;50/hour"), and counting is `limits.aio.strategies.FixedWindowRateLimiter`,
+honestly a fixed window (the first hit opens a window of the limit's length). Storage:
+
+- GOVSIGNIN_REDIS_URL set: limits' own async Redis storage (redis-py implementation, the client
+  govsignin already depends on), keys prefixed `gs-limits`;
+- otherwise `StoreStorage`, a `limits` storage on govsignin's Store, i.e. the database every
+  instance shares. No counter lives in process memory, so N workers or N machines share limits.
+
+The limits:
+
+| name | counts | default |
+|---|---|---|
+| `sign_in_ip` | POSTs to the sign-in pages, per client IP | 120/minute |
+| `password_account` | password attempts, per account (email) | 10/minute |
+| `token_client_ip` | authenticated POST /token, per client_id and IP | 3000/minute |
+
+The password limit complements the lockout (6 wrong passwords → 2 hours), never replaces it:
+the lockout counts failures, this counts attempts, and it is checked before argon2 runs.
+All limits are on by default only with GOVSIGNIN_ENV=production (GOVSIGNIN_RATELIMIT_ENABLED
+turns them on or off anywhere): test suites and benchmarks sign in far faster than people do.
+
+The client IP is `request.client.host`: behind a load balancer, uvicorn must be told to trust
+its X-Forwarded-For (FORWARDED_ALLOW_IPS), or every citizen shares the balancer's address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from limits import parse_many
+from limits.aio.strategies import FixedWindowRateLimiter
+from starlette.responses import Response
+
+from govsignin.ratelimit.storage import StoreStorage
+from govsignin.web import metrics
+
+LIMITS = ("sign_in_ip", "password_account", "token_client_ip")
+
+
+def _h(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+
+
+def enabled(settings) -> bool:
+    if settings.ratelimit_enabled is not None:
+        return settings.ratelimit_enabled
+    return settings.env == "production"
+
+
+def _redis_storage(url: str):
+    from limits.aio.storage import RedisStorage
+
+    if url.startswith("unix://"):
+        uri = "async+redis+unix://" + url.removeprefix("unix://")
+    else:
+        uri = "async+" + url
+    return RedisStorage(uri, implementation="redispy", key_prefix="gs-limits")
+
+
+class RateLimits:
+    def __init__(self, settings, store):
+        self.enabled = enabled(settings)
+        self.rules = {
+            "sign_in_ip": parse_many(settings.ratelimit_sign_in_per_ip) if settings.ratelimit_sign_in_per_ip else [],
+            "password_account": parse_many(settings.ratelimit_password_per_account)
+            if settings.ratelimit_password_per_account else [],
+            "token_client_ip": parse_many(settings.ratelimit_token_per_client_ip)
+            if settings.ratelimit_token_per_client_ip else [],
+        }
+        self.storage = None
+        if self.enabled:
+            self.storage = _redis_storage(settings.redis_url) if settings.redis_url else StoreStorage(store)
+            self.limiter = FixedWindowRateLimiter(self.storage)
+
+    async def hit(self, limit: str, *identifiers: str) -> int | None:
+        """Count one hit. None if allowed; else the seconds until the window ends (Retry-After)."""
+        if not self.enabled:
+            return None
+        for item in self.rules[limit]:
+            if not await self.limiter.hit(item, limit, *identifiers):
+                reset = await self.storage.get_expiry(item.key_for(limit, *identifiers))
+                metrics.rate_limited(limit)
+                return max(1, min(math.ceil(reset - time.time()), item.get_expiry()))
+        return None
+
+    async def close(self) -> None:
+        bridge = getattr(self.storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def _limits(request) -> RateLimits | None:
+    return getattr(request.app.state, "ratelimits", None)
+
+
+def client_ip(request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def too_many_requests_page(request, retry_after: int) -> Response:
+    templates = request.app.state.services.templates
+    response = templates.render(
+        request, "errors/too-many-requests.html", status=429, minutes=max(1, math.ceil(retry_after / 60))
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def too_many_requests_json(retry_after: int) -> Response:
+    # OAuth defines no rate-limit error for the token endpoint (RFC 6749 §5.2). This is HTTP
+    # 429 (RFC 6585) with Retry-After, and the body reuses `temporarily_unavailable`: the
+    # registered OAuth code for "try again later" (§4.1.2.1), already what /token answers here
+    # during an outage (503). `invalid_request` would wrongly tell the service its request is
+    # malformed. The code has not been spent (the limit is checked before it is redeemed), so
+    # the service may retry with it, with a fresh client assertion, until it expires.
+    from govsignin.oidc.responses import json_response
+
+    return json_response(
+        {"error": "temporarily_unavailable", "error_description": "Too many requests; try again later"},
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def limit_sign_in_posts(view):
+    """Wrap a sign-in page: its POSTs count against the per-IP limit before any other work."""
+
+    async def limited_view(request):
+        if request.method == "POST":
+            limits = _limits(request)
+            if limits is not None and limits.enabled:
+                retry = await limits.hit("sign_in_ip", _h(client_ip(request)))
+                if retry is not None:
+                    return too_many_requests_page(request, retry)
+        return await view(request)
+
+    limited_view.__name__ = getattr(view, "__name__", "view")
+    return limited_view
+
+
+async def password_limited(request, email: str) -> Response | None:
+    """Per-account password attempts (enter-password): a 429 page, or None to go on."""
+    limits = _limits(request)
+    if limits is None or not limits.enabled or not email:
+        return None
+    retry = await limits.hit("password_account", _h(email))
+    return too_many_requests_page(request, retry) if retry is not None else None
+
+
+async def token_limited(request, client_id: str) -> Response | None:
+    """Per service and IP on POST /token, after client authentication (so client_id is proven
+    and the key space is bounded by registered services)."""
+    if request is None:
+        return None
+    limits = _limits(request)
+    if limits is None or not limits.enabled:
+        return None
+    retry = await limits.hit("token_client_ip", _h(client_id), _h(client_ip(request)))
+    return too_many_requests_json(retry) if retry is not None else None

@@ -1,0 +1,149 @@
+"""JSON logs with structlog: one object per line, on stdout (docs/observability.md).
+
+- Every line carries `request_id` when it is written during a request (bound into structlog's
+  contextvars by web/observability.py), `level`, `timestamp` (UTC, ISO 8601) and `event`.
+- Standard-library loggers (uvicorn, SQLAlchemy, …) are rendered by the same processors, so
+  the output is one format and goes through the same redaction.
+- Nothing here logs secrets by design: request lines carry the route template and the path
+  without its query string. `redact` is belt and braces on top: values under sensitive keys
+  become "[redacted]", and JWT-shaped strings in messages and tracebacks are masked.
+- Tracebacks are plain text (`format_exc_info`): never structlog's dict tracebacks, whose
+  `show_locals` would print local variables (passwords, codes, tokens) into the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import TextIO
+
+import structlog
+
+REDACTED = "[redacted]"
+
+# Exact keys (lower case) that are sensitive whatever they hold.
+SENSITIVE_KEYS = frozenset(
+    {
+        "code", "state", "nonce", "request", "request_uri", "login_hint", "id_token_hint",
+        "query", "query_string", "headers", "body", "form", "params", "email", "phone",
+        "otp", "totp", "pin", "jti", "claims",
+    }
+)
+# Any key containing one of these is sensitive: password, new_password, client_secret,
+# access_token, id_token, client_assertion, code_verifier, session_cookie, authorization…
+SENSITIVE_PARTS = (
+    "password", "secret", "token", "assertion", "cookie", "authorization", "verifier",
+    "credential", "api_key", "apikey", "private", "signature",
+)
+_key_cache: dict[str, bool] = {}
+
+# A JWT / JWS / JWE compact serialisation (client assertions, ID tokens, request objects).
+JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_.-]*")
+
+
+def _is_sensitive(key: str) -> bool:
+    hit = _key_cache.get(key)
+    if hit is None:
+        low = key.lower().replace("-", "_")
+        hit = low in SENSITIVE_KEYS or any(part in low for part in SENSITIVE_PARTS)
+        if len(_key_cache) < 4096:  # keys come from code, but stay bounded anyway
+            _key_cache[key] = hit
+    return hit
+
+
+def _scrub(value):
+    if isinstance(value, str):
+        return JWT_SHAPED.sub(REDACTED, value) if "eyJ" in value else value
+    if isinstance(value, dict):
+        return {k: (REDACTED if _is_sensitive(str(k)) else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact(logger, method_name, event_dict):
+    """structlog processor: the last line of defence before rendering."""
+    for key, value in event_dict.items():
+        if _is_sensitive(key):
+            event_dict[key] = REDACTED
+        elif isinstance(value, (str, dict, list, tuple)):
+            event_dict[key] = _scrub(value)
+    return event_dict
+
+
+def _drop_color_message(logger, method_name, event_dict):
+    event_dict.pop("color_message", None)  # uvicorn's duplicate with ANSI codes
+    return event_dict
+
+
+class _Sink:
+    """Where every line goes. Loggers are cached on first use (cheaper per call), so they
+    hold this object and a re-configuration swaps only its target."""
+
+    def __init__(self):
+        self.target: TextIO | None = None  # None: whatever sys.stdout is at the time
+
+    def write(self, text: str) -> int:
+        return (self.target or sys.stdout).write(text)
+
+    def flush(self) -> None:
+        (self.target or sys.stdout).flush()
+
+
+SINK = _Sink()
+_configured = False
+
+
+def configure_logging(settings=None, stream: TextIO | None = None, force: bool = False) -> None:
+    """Configure structlog and the standard library once per process (create_app calls it).
+
+    `stream` (default stdout) and `force` exist for tests that capture the output.
+    """
+    global _configured
+    level_name = (getattr(settings, "log_level", None) or "info").upper()
+    level = logging.getLevelName(level_name)
+    if not isinstance(level, int):
+        level = logging.INFO
+    if stream is not None or force:
+        SINK.target = stream
+    if _configured and not force:
+        return
+
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        redact,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=SINK),
+        cache_logger_on_first_use=True,
+    )
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, _drop_color_message, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+    )
+    handler = logging.StreamHandler(SINK)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_govsignin", False)]
+    handler._govsignin = True
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    # uvicorn's access log prints the full URL, query string included (state, nonce, request
+    # objects on /authorize). Our own request line replaces it; never let it through.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+    access.disabled = True
+    _configured = True

@@ -1,0 +1,123 @@
+"""Per request: a request id, one JSON log line, and the latency histogram (pure ASGI).
+
+It wraps the whole application (outside Starlette's error middleware, see app.py), so it sees
+the final status of every response, 500s included, and every response carries X-Request-Id.
+
+Cost per request is kept to a header scan, two perf_counter calls, dict lookups, one
+`observe()`, one `inc()` and one log line: no BaseHTTPMiddleware (which would copy the body
+through a task group), no regex on the path. The route *template* comes from the Route object
+Starlette's router has already matched and left in the scope (`scope["route"]`), looked up by
+identity in a table built once from the app's routes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from time import perf_counter
+
+import structlog
+from starlette.routing import Mount
+
+from govsignin.web import metrics
+
+REQUEST_ID_HEADER = b"x-request-id"
+MAX_REQUEST_ID = 64
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"  # no route: one label for every unknown URL, never the URL itself
+
+log = structlog.get_logger("govsignin.request")
+
+
+def valid_request_id(raw: bytes) -> str | None:
+    """An incoming X-Request-Id is kept only if short and made of safe characters
+    (letters, digits, - _ . :): it is echoed in a header and written into logs."""
+    if 0 < len(raw) <= MAX_REQUEST_ID and _SAFE.issuperset(raw):
+        return raw.decode("ascii")
+    return None
+
+
+def route_templates(routes) -> dict[int, str]:
+    out = {}
+    for route in routes:
+        path = getattr(route, "path", None)
+        if path is None:
+            continue
+        out[id(route)] = path.rstrip("/") + "/{path}" if isinstance(route, Mount) else path
+    return out
+
+
+class RequestObservability:
+    def __init__(self, app, routes):
+        self.app = app
+        self.templates = route_templates(routes)
+        self._children: dict[tuple, tuple] = {}
+        # Pre-resolve the histogram child of every (route, allowed method).
+        for route in routes:
+            template = self.templates.get(id(route))
+            for method in getattr(route, "methods", None) or ("GET", "HEAD"):
+                self._child(route, method, template)
+
+    def _child(self, route, method: str, template: str | None):
+        key = (id(route) if route is not None else None, method)
+        child = self._children.get(key)
+        if child is None:
+            label_method = method if method in METHODS else "other"
+            label_route = template or UNMATCHED
+            child = (
+                metrics.REQUEST_DURATION.labels(label_route, label_method),
+                label_route,
+                label_method,
+                {},  # status -> counter child
+            )
+            # Bounded: routes are the app's own, methods fold to METHODS + "other".
+            if method in METHODS:
+                self._children[key] = child
+        return child
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = perf_counter()
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                request_id = valid_request_id(value)
+                break
+        if request_id is None:
+            request_id = secrets.token_hex(16)
+        id_header = (b"x-request-id", request_id.encode("ascii"))
+        status = 500
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = perf_counter() - start
+            route = scope.get("route")
+            template = self.templates.get(id(route)) if route is not None else None
+            histogram, label_route, label_method, by_status = self._child(
+                route if template else None, scope["method"], template
+            )
+            histogram.observe(elapsed)
+            counter = by_status.get(status)
+            if counter is None:
+                counter = by_status[status] = metrics.REQUESTS.labels(label_route, label_method, str(status))
+            counter.inc()
+            # The path only: query strings carry state, nonce and request objects.
+            log.info(
+                "request",
+                method=label_method,
+                route=label_route,
+                path=scope["path"][:200],
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            structlog.contextvars.reset_contextvars(**tokens)

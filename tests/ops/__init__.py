@@ -1,0 +1,1 @@
+"""Production operations: metrics, logs, rate limits."""
