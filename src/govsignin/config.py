@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_code_retries: int = 6
     lockout_seconds: int = 7200
     code_retry_count_ttl: int = 900
+    max_reset_password_requests: int = 6  # then 15 minutes (onelogin-contract.md §2)
+    mfa_change_block_seconds: int = Field(default=172800, description="After a password reset, second factors cannot change for this long (48 h)")
+    mfa_reset_wait_seconds: int = Field(default=259200, description="Lost second factor without a recovery code: wait this long (72 h) after the notice email")
 
     # Passwords: OWASP's argon2id parameters, never weakened for speed
     argon2_time_cost: int = 2

@@ -26,6 +26,8 @@ def rules(settings: Settings) -> dict[str, Rule]:
     return {
         "password": Rule("password", settings.max_password_retries, settings.lockout_seconds, settings.lockout_seconds),
         "code": Rule("code", settings.max_code_retries, settings.code_retry_count_ttl, settings.lockout_seconds),
+        # Asking to reset the password: 6 requests, then 15 minutes.
+        "reset_request": Rule("reset_request", settings.max_reset_password_requests, 900, 900),
         # Wrong codes while registering (account creation, a new phone) or in account recovery:
         # 6, then 15 minutes (One Login's reducedLockoutDuration).
         "registering": Rule("registering", settings.max_code_retries, settings.code_retry_count_ttl, 900),
