@@ -1,6 +1,7 @@
 """Import every domain's models so metadata (and Alembic) sees all tables."""
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User  # noqa: F401
+from govsignin.accounts.service_uses import ServiceUse  # noqa: F401
 from govsignin.audit.models import AuditEvent  # noqa: F401
 from govsignin.db.base import Base  # noqa: F401
 from govsignin.keys.models import SigningKey  # noqa: F401

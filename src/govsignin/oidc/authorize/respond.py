@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 
+from govsignin.accounts.service_uses import record_service_use
 from govsignin.accounts.sessions import BrowserSession
 from govsignin.crypto import new_token, token_hash
 from govsignin.oidc.authorize.request import AuthorizationRequest
@@ -32,8 +33,9 @@ async def issue_code(services, session: BrowserSession, auth: AuthorizationReque
         "code_challenge": auth.code_challenge,
     }
     await services.store.set(f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl)
-    if auth.client_id not in session.clients:
+    if auth.client_id not in session.clients:  # first code for this service in this session
         session.clients.append(auth.client_id)
+        await record_service_use(services, session.user_id, auth.client_id)
     await services.sessions.save(session)  # also refreshes the idle timeout
     return redirect_to_client(
         auth.redirect_uri, {"code": code, "state": auth.state}, auth.response_mode
