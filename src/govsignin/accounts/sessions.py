@@ -25,10 +25,15 @@ class BrowserSession:
     clients: list[str] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
     lang: str | None = None
+    gen: int = 0  # the user's session generation at sign-in; "sign out everywhere" raises it
 
     @property
     def signed_in(self) -> bool:
         return self.user_id is not None
+
+
+# The generation counter must outlive any session it ended (sessions slide by idle time).
+USER_GENERATION_TTL = 10 * 365 * 86400
 
 
 def _new_id() -> str:
@@ -47,7 +52,19 @@ class Sessions:
         raw = await self.store.get(f"sess:{session_id}")
         if raw is None:
             return None
-        return BrowserSession(**json.loads(raw))
+        session = BrowserSession(**json.loads(raw))
+        if session.user_id and session.gen < await self.generation(session.user_id):
+            await self.end(session)  # ended by "sign out of all devices" (on any instance)
+            return None
+        return session
+
+    async def generation(self, user_id: str) -> int:
+        raw = await self.store.get(f"user-gen:{user_id}")
+        return int(raw) if raw else 0
+
+    async def end_all_for_user(self, user_id: str) -> None:
+        """End every session of this user, everywhere: sessions signed in before now stop loading."""
+        await self.store.incr(f"user-gen:{user_id}", USER_GENERATION_TTL)
 
     def new(self) -> BrowserSession:
         return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24))
@@ -60,6 +77,8 @@ class Sessions:
     async def rotate(self, session: BrowserSession) -> BrowserSession:
         """A new id (and CSRF token) for the same session, at sign-in."""
         old = session.id
+        if session.user_id:
+            session.gen = await self.generation(session.user_id)
         session.id, session.csrf = _new_id(), secrets.token_urlsafe(24)
         await self.save(session)
         await self.store.delete(f"sess:{old}")

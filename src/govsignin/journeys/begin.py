@@ -74,6 +74,38 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
     return _with_language(response, auth)
 
 
+# The provider's own account pages (manage/) are a first-party destination: the same journey,
+# which then ends at a page of ours instead of issuing a code to a service (pages/finish.py).
+ACCOUNT = "account"
+
+
+async def begin_account_sign_in(request, services, session, return_to: str):
+    """Send a citizen through sign-in (or only the second factor) and back to `return_to`.
+
+    Account pages ask for Cl.Cm, as One Login's account home does (`vtr=["Cl.Cm"]`). The journey
+    carries a request-shaped record with no service (client_id ""), so every page and guard that
+    reads `journey.request` works unchanged; `journey.data["destination"]` says where it ends.
+    """
+    sessions = services.sessions
+    if session is None:
+        session = sessions.new()
+    auth = AuthorizationRequest(client_id="", redirect_uri=return_to, state="", scope=["openid"], credential_level="Cl.Cm")
+    journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value,
+                      data={"destination": ACCOUNT, "return_to": return_to})
+    user = await services.accounts.get(session.user_id) if session.signed_in else None
+    if user is not None:  # signed in at Cl: only the second factor ("uplift")
+        journey.user_id, journey.email = user.id, user.email
+        journey.mfa_kind = "auth_app" if await services.accounts.auth_app_secret(user.id) else None
+        journey.password_verified = True
+        journey.state = State.ENTER_AUTH_APP_CODE.value if journey.mfa_kind else State.SECOND_FACTOR_NEEDED.value
+    journey.history = [journey.state]
+    await services.journeys.save(journey)
+    await sessions.save(session)
+    response = RedirectResponse(f"/{journey.state}", status_code=303, headers=NO_STORE)
+    sessions.set_cookie(response, session)
+    return response
+
+
 def _with_language(response, auth: AuthorizationRequest):
     if auth.ui_locale:
         response.set_cookie("lng", auth.ui_locale, max_age=31536000, path="/", samesite="lax")
