@@ -44,12 +44,3 @@ async def other_rp(services):
 async def citizen(services):
     return await make_citizen(services)
 
-
-@pytest.fixture
-def postgres_bug(request, backend):
-    """Mark the test as an expected (strict) failure on PostgreSQL only; it must pass on SQLite."""
-
-    def mark(reason: str):
-        request.node.add_marker(pytest.mark.xfail(backend == "postgresql", reason=reason, strict=True))
-
-    return mark

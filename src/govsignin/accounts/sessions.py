@@ -8,11 +8,14 @@ has signed in to (for back-channel logout), and the CSRF token. Idle sessions en
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
 from govsignin.store import Store
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -47,8 +50,8 @@ class Sessions:
         self.cookie_name = "__Host-gs" if settings.secure_cookies() else "gs"
 
     async def load(self, session_id: str | None) -> BrowserSession | None:
-        if not session_id or len(session_id) > 64:
-            return None
+        if not session_id or not SESSION_ID.match(session_id):
+            return None  # a tampered cookie is no session (and never reaches the store)
         raw = await self.store.get(f"sess:{session_id}")
         if raw is None:
             return None

@@ -3,7 +3,7 @@ identifies the citizen and the service, as One Login accepts expired hints on lo
 
 from __future__ import annotations
 
-import json
+from govsignin.oidc import jsonsafe
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -25,7 +25,7 @@ async def read_id_token_hint(app, raw: str) -> dict:
         if key is None:
             raise InvalidHint()
         obj = jws.deserialize_compact(raw, key, algorithms=[header["alg"]])
-        claims = json.loads(obj.payload)
+        claims = jsonsafe.loads(obj.payload)
     except (JoseError, ValueError, TypeError, UnicodeDecodeError, KeyError) as exc:
         raise InvalidHint() from exc
     if not isinstance(claims, dict) or claims.get("iss") != app.settings.issuer_url():

@@ -15,6 +15,7 @@ from govsignin.audit.tags import EventTag
 from govsignin.crypto import keyed_hash
 from govsignin.oidc.claims import REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
 from govsignin.onboarding.models import RelyingParty
+from govsignin.onboarding.registry import CLIENT_ID
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -95,8 +96,8 @@ def validate(reg: Registration, production: bool) -> None:
         raise RegistrationError(f"Unknown claims: {', '.join(unknown)}.")
     if reg.id_token_alg not in ("ES256", "RS256"):
         raise RegistrationError("--id-token-alg must be ES256 or RS256.")
-    if reg.client_id is not None and not (8 <= len(reg.client_id) <= 64 and reg.client_id.isascii()):
-        raise RegistrationError("--client-id must be 8 to 64 ASCII characters.")
+    if reg.client_id is not None and not (len(reg.client_id) >= 8 and CLIENT_ID.match(reg.client_id)):
+        raise RegistrationError("--client-id must be 8 to 64 printable ASCII characters, without spaces.")
 
 
 async def register(services, reg: Registration) -> dict:

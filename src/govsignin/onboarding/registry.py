@@ -7,6 +7,7 @@ unknown client_id always goes to the database.
 
 from __future__ import annotations
 
+import re
 import time
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from govsignin.onboarding.models import RelyingParty
 
 TTL = 30.0
+CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, as registration allows
 
 
 class ClientRegistry:
@@ -23,6 +25,8 @@ class ClientRegistry:
         self._cache: dict[str, tuple[float, RelyingParty]] = {}
 
     async def get(self, client_id: str) -> RelyingParty | None:
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            return None  # never send junk (NUL, huge, non-ASCII) to the database
         hit = self._cache.get(client_id)
         if hit and time.monotonic() - hit[0] < TTL:
             return hit[1]

@@ -17,7 +17,7 @@ def protocol_error_page(request, description: str, status: int = 400):
 
 
 def _wants_json(request) -> bool:
-    return request.url.path.startswith(JSON_PATHS)
+    return request.scope.get("path", "").startswith(JSON_PATHS)
 
 
 async def not_found(request, exc):
@@ -31,7 +31,7 @@ async def not_found(request, exc):
 async def unavailable(request, exc):
     """The database or Redis is unreachable: 503 with Retry-After; nothing was half-written
     because every write is one transaction."""
-    log.error("dependency_unavailable", path=request.url.path, error=type(exc).__name__)
+    log.error("dependency_unavailable", path=request.scope.get("path", ""), error=type(exc).__name__)
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}
     if _wants_json(request):
         return JSONResponse(
@@ -46,7 +46,7 @@ async def unavailable(request, exc):
 
 
 async def server_error(request, exc):
-    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    log.exception("unhandled_error", path=request.scope.get("path", ""), error=type(exc).__name__)
     if _wants_json(request):
         return JSONResponse({"error": "server_error"}, status_code=500, headers={"Cache-Control": "no-store"})
     templates = request.app.state.services.templates

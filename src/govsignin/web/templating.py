@@ -62,7 +62,7 @@ class Templates:
             other = "en" if lang == "cy" else "cy"
             html = self.env.get_template(template).render(
                 request=request, htmlLang=lang, cspNonce=nonce, lang=lang,
-                toggle_lang=other, toggle_url=f"{request.url.path}?lng={other}", **context
+                toggle_lang=other, toggle_url=f"{request.scope.get('path', '/')}?lng={other}", **context
             )
         finally:
             _lang.reset(token)
@@ -71,11 +71,18 @@ class Templates:
             status_code=status,
             headers={"Content-Security-Policy": page_csp(nonce), "Cache-Control": "no-store"},
         )
-        if request.query_params.get("lng") in LANGUAGES:  # the language toggle remembers the choice
+        if _query_lang(request) in LANGUAGES:  # the language toggle remembers the choice
             response.set_cookie("lng", lang, max_age=31536000, path="/", samesite="lax")
         return response
 
 
+def _query_lang(request) -> str | None:
+    try:
+        return request.query_params.get("lng")
+    except UnicodeDecodeError:  # a hostile query string must still get its error page
+        return None
+
+
 def pick_language(request) -> str:
-    lang = request.query_params.get("lng") or request.cookies.get("lng")
+    lang = _query_lang(request) or request.cookies.get("lng")
     return lang if lang in LANGUAGES else "en"

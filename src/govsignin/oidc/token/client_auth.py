@@ -15,7 +15,8 @@ import time
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from govsignin.crypto import constant_time_equal, keyed_hash
+from govsignin.oidc import jsonsafe
+from govsignin.crypto import constant_time_equal, keyed_hash, token_hash
 from govsignin.oidc.errors import InvalidClient, InvalidGrant, InvalidRequest, ServerError
 from govsignin.onboarding.client_keys import ClientKeysUnavailable
 
@@ -33,7 +34,7 @@ async def private_key_jwt(services, params: dict):
         raise InvalidClient("Invalid private_key_jwt")
     try:
         compact = jws.extract_compact(assertion.encode())
-        header, unverified = compact.protected, json.loads(compact.payload)
+        header, unverified = compact.protected, jsonsafe.loads(compact.payload)
     except (JoseError, ValueError, TypeError, UnicodeDecodeError):
         raise InvalidClient("Invalid private_key_jwt")
     if not isinstance(unverified, dict) or header.get("alg") not in ASSERTION_ALGS:
@@ -56,7 +57,7 @@ async def private_key_jwt(services, params: dict):
     claims = None
     for key in candidates:
         try:
-            claims = json.loads(jws.deserialize_compact(assertion, key, algorithms=[header["alg"]]).payload)
+            claims = jsonsafe.loads(jws.deserialize_compact(assertion, key, algorithms=[header["alg"]]).payload)
             break
         except (JoseError, ValueError, TypeError):
             continue
@@ -86,7 +87,8 @@ async def private_key_jwt(services, params: dict):
     if not isinstance(jti, str) or not jti or len(jti) > 256:
         raise InvalidClient("Invalid private_key_jwt: jti is required")
     # Replay check: remember the jti until the assertion could no longer be accepted.
-    if not await services.store.add(f"jti:{client_id}:{jti}", "1", exp + skew - now + 1):
+    jti_key = f"jti:{token_hash(client_id + chr(0) + jti)}"  # fixed length, whatever the jti
+    if not await services.store.add(jti_key, "1", exp + skew - now + 1):
         raise InvalidClient("Invalid private_key_jwt: jti has already been used")
     return client
 

@@ -1,7 +1,7 @@
 """- `claims` (OIDC Core §5.5) has a `userinfo` member only, naming claims we know and the
   service is registered for; otherwise "Request contains invalid claims"."""
 
-import json
+from govsignin.oidc import jsonsafe
 
 from govsignin.oidc.claims import REQUESTABLE_CLAIMS
 from govsignin.oidc.errors import InvalidRequest
@@ -15,7 +15,7 @@ async def check_claims(ctx):
         ctx.values["claims"] = []
         return
     try:
-        request = json.loads(raw)
+        request = jsonsafe.loads(raw)
     except ValueError:
         raise InvalidRequest(INVALID)
     if not isinstance(request, dict) or set(request) - {"userinfo"}:

@@ -1,6 +1,10 @@
 """- max_age: a non-negative integer; honoured only for services with MaxAgeEnabled."""
 
+import re
+
 from govsignin.oidc.errors import InvalidRequest
+
+DIGITS = re.compile(r"^[0-9]{1,10}$")  # ASCII only: int() and isdigit() accept any script's digits
 
 MAX = 10**9
 
@@ -10,10 +14,7 @@ async def check_max_age(ctx):
     if raw is None:
         ctx.values["max_age"] = None
         return
-    try:
-        value = int(raw, 10)
-    except ValueError:
+    if not DIGITS.match(raw) or int(raw) > MAX:
         raise InvalidRequest("Invalid max_age parameter")
-    if value < 0 or value > MAX or not raw.lstrip("-").isdigit():
-        raise InvalidRequest("Invalid max_age parameter")
+    value = int(raw)
     ctx.values["max_age"] = value if ctx.client.max_age_enabled else None

@@ -9,7 +9,7 @@
 - the lowest credential level is the one to authenticate; missing vtr means `Cl.Cm`.
 """
 
-import json
+from govsignin.oidc import jsonsafe
 
 from govsignin.oidc.errors import InvalidRequest, TemporarilyUnavailable
 
@@ -23,7 +23,7 @@ def parse_vtr(raw: str | None) -> tuple[str, list[str]]:
     if raw is None:
         return "Cl.Cm", []
     try:
-        vectors = json.loads(raw)
+        vectors = jsonsafe.loads(raw)
     except ValueError:
         vectors = raw  # One Login also accepts a bare vector string inside a JAR
     if isinstance(vectors, str):

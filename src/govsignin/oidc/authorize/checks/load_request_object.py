@@ -16,6 +16,7 @@ import time
 from joserfc import jws
 from joserfc.errors import JoseError
 
+from govsignin.oidc import jsonsafe
 from govsignin.oidc.errors import AccessDenied, FatalRequest, UnauthorizedClient
 from govsignin.onboarding.client_keys import ClientKeysUnavailable
 
@@ -31,7 +32,7 @@ async def load_request_object(ctx):
         header = jws.extract_compact(raw.encode()).protected
         keys = await ctx.app.client_keys.key_set(client, header.get("kid"))
         obj = jws.deserialize_compact(raw, keys, algorithms=ALLOWED_ALGS)
-        claims = json.loads(obj.payload)
+        claims = jsonsafe.loads(obj.payload)
     except ClientKeysUnavailable:
         raise FatalRequest("Request object could not be verified: the service's keys are unavailable")
     except (JoseError, ValueError, TypeError, UnicodeDecodeError):
