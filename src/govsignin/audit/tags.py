@@ -19,3 +19,13 @@ class EventTag(StrEnum):
     KeysRotated = "oidc:keys:rotated"
     ServiceRegistered = "onboarding:service:registered"
     TokenIssued = "oidc:token:issued"
+    # Recovery (journeys/pages/recovery.py, passkey_sign_in.py), alphabetical among themselves
+    MfaChanged = "account:mfa:changed"
+    MfaResetCancelled = "account:mfa_reset:cancelled"
+    MfaResetRequested = "account:mfa_reset:requested"
+    PasskeySignIn = "account:passkey:sign_in"
+    PasskeySignInFailure = "account:passkey:sign_in_failure"
+    PasswordReset = "account:password:reset"
+    PasswordResetRequested = "account:password:reset_requested"
+    RecoveryCodeFailure = "account:recovery_code:failure"
+    RecoveryCodeUsed = "account:recovery_code:used"

@@ -13,6 +13,7 @@ import time
 
 from starlette.responses import RedirectResponse
 
+from govsignin.accounts.registration import default_mfa_kind
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
 from govsignin.oidc.authorize.request import AuthorizationRequest
@@ -53,15 +54,18 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
         user = await services.accounts.get(session.user_id)
         if user is not None:
             journey.user_id, journey.email = user.id, user.email
-            journey.mfa_kind = "auth_app" if await services.accounts.auth_app_secret(user.id) else None
+            journey.mfa_kind = await default_mfa_kind(services, user.id)
+            from govsignin.journeys.pages.recovery import prepare_for_user  # other methods, lost factor
+
+            await prepare_for_user(services, journey)
             if _reauth_needed(session, auth):
                 journey.reauth = True
                 journey.state = State.ENTER_PASSWORD.value
                 journey.mfa_verified = session.level == "Cl.Cm"
             else:  # uplift: the password was given in this session, ask only the second factor
                 journey.password_verified = True
-                journey.state = (
-                    State.ENTER_AUTH_APP_CODE.value if journey.mfa_kind else State.SECOND_FACTOR_NEEDED.value
+                journey.state = {"auth_app": State.ENTER_AUTH_APP_CODE.value, "sms": "enter-code"}.get(
+                    journey.mfa_kind, State.SECOND_FACTOR_NEEDED.value
                 )
     elif auth.id_token_hint_sub:
         journey.reauth = True

@@ -51,17 +51,31 @@ def needs_auth_app_code(j) -> bool:
     return needs_second_factor(j) and has_auth_app(j)
 
 
+def needs_sms_code(j) -> bool:
+    return needs_second_factor(j) and j.mfa_kind == "sms"
+
+
+def offers_passkey(j) -> bool:  # set by pages/recovery.prepare_for_user (flows/recovery.py)
+    return bool(j.data.get("passkey"))
+
+
+def mfa_reset_ready(j) -> bool:  # a lost-factor waiting period has passed: set a new method
+    return bool(j.data.get("mfa_reset_ready"))
+
+
 S, E = State, Event
 
 TRANSITIONS: dict[str, dict[str, list[tuple[Guard | None, str]]]] = {
     S.SIGN_IN_OR_CREATE: {E.SIGN_IN_CHOSEN: [(None, S.ENTER_EMAIL)]},
     S.ENTER_EMAIL: {
-        E.EMAIL_ENTERED: [(None, S.ENTER_PASSWORD)],
+        E.EMAIL_ENTERED: [(offers_passkey, "sign-in-passkey"), (None, S.ENTER_PASSWORD)],
         E.EMAIL_BLOCKED: [(None, S.ACCOUNT_LOCKED)],
     },
     S.ENTER_PASSWORD: {
         E.CREDENTIALS_VALIDATED: [
+            (mfa_reset_ready, "change-security-codes"),
             (needs_auth_app_code, S.ENTER_AUTH_APP_CODE),
+            (needs_sms_code, "enter-code"),
             (needs_second_factor, S.SECOND_FACTOR_NEEDED),
             (None, S.AUTH_CODE),
         ],

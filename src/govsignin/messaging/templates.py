@@ -8,6 +8,27 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "You signed in to your GOV.UK account at ((time)). If this was not you, change your password.",
         "cy": "Gwnaethoch fewngofnodi i'ch cyfrif GOV.UK am ((time)). Os nad chi oedd hwn, newidiwch eich cyfrinair.",
     },
+    # Account creation and sign-in by text message (journeys/pages/create_account.py)
+    "email-code-create": {
+        "en": "((code)) is your security code to create your ((service)) account. It expires in 1 hour. If you did not ask for it, you do not need to do anything.",
+        "cy": "((code)) yw eich cod diogelwch i greu eich cyfrif ((service)). Mae'n dod i ben mewn 1 awr. Os na wnaethoch ofyn amdano, nid oes angen i chi wneud unrhyw beth.",
+    },
+    "account-exists-notice": {
+        "en": "Someone tried to create a ((service)) account with this email address, but you already have one. If it was you, sign in with your email address and password instead. If it was not you, you do not need to do anything.",
+        "cy": "Ceisiodd rhywun greu cyfrif ((service)) gyda'r cyfeiriad e-bost hwn, ond mae gennych un yn barod. Os mai chi oedd hwn, mewngofnodwch gyda'ch cyfeiriad e-bost a'ch cyfrinair yn lle hynny. Os nad chi oedd hwn, nid oes angen i chi wneud unrhyw beth.",
+    },
+    "sms-code-create": {
+        "en": "((code)) is your ((service)) security code to set up text messages. It expires in 15 minutes.",
+        "cy": "((code)) yw eich cod diogelwch ((service)) i osod negeseuon testun. Mae'n dod i ben mewn 15 munud.",
+    },
+    "sms-code-sign-in": {
+        "en": "((code)) is your ((service)) security code. It expires in 15 minutes. Do not share it with anyone.",
+        "cy": "((code)) yw eich cod diogelwch ((service)). Mae'n dod i ben mewn 15 munud. Peidiwch â'i rannu gydag unrhyw un.",
+    },
+    "account-created": {
+        "en": "You've created your ((service)) account. You can use it to sign in to other government services. If you did not create it, contact us.",
+        "cy": "Rydych wedi creu eich cyfrif ((service)). Gallwch ei ddefnyddio i fewngofnodi i wasanaethau eraill y llywodraeth. Os na wnaethoch ei greu, cysylltwch â ni.",
+    },
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from govsignin.accounts.registration import default_mfa_kind
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
@@ -26,7 +27,7 @@ async def sign_in_or_create(request):
     if not isinstance(page, Page):
         return page
     if request.method == "POST":
-        return await advance(page, Event.SIGN_IN_CHOSEN)
+        return await advance(page, "CREATE_CHOSEN" if page.form.get("choice") == "create" else Event.SIGN_IN_CHOSEN)
     return page.render(request, "journeys/sign-in-or-create.html")
 
 
@@ -48,7 +49,10 @@ async def enter_email(request):
     user = await services.accounts.by_email(email)
     journey.email = email.lower()
     journey.user_id = user.id if user else None
-    journey.mfa_kind = "auth_app" if user and await services.accounts.auth_app_secret(user.id) else None
+    journey.mfa_kind = await default_mfa_kind(services, user.id) if user else None
+    from govsignin.journeys.pages.recovery import prepare_for_user  # passkey offer, other methods
+
+    await prepare_for_user(services, journey, webauthn=page.form.get("webauthn") == "1")
     if await services.lockouts.is_blocked("password", journey.email):
         return await advance(page, Event.EMAIL_BLOCKED)
     return await advance(page, Event.EMAIL_ENTERED)

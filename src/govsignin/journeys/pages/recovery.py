@@ -1,0 +1,563 @@
+"""Recovery pages (flows/recovery.py): another second factor, SMS and recovery codes at sign-in,
+a forgotten password, and a lost second factor.
+
+Links that only move between pages ("use another method", "I've forgotten my password") are
+GETs that fire a navigation event when the journey is at the page that shows the link
+(`_step_from`): no code is sent and nothing changes but the page. Everything that sends a message
+or checks a code is a POST with the CSRF token (common.open_page).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import segno
+from sqlalchemy import update
+
+from govsignin.accounts.codes import PURPOSES, OneTimeCodes, Purpose, Verified
+from govsignin.accounts.mfa import (
+    block_mfa_change,
+    cancel_mfa_reset,
+    complete_mfa_reset,
+    mfa_change_blocked_until,
+    mfa_reset_ready,
+    replace_second_factors,
+    request_mfa_reset,
+    second_factor_methods,
+    sms_number,
+)
+from govsignin.accounts.models import PasswordCredential
+from govsignin.accounts.passkeys import Passkeys
+from govsignin.accounts.recovery_codes import (
+    generate_recovery_codes,
+    looks_like_recovery_code,
+    recovery_codes_left,
+    use_recovery_code,
+)
+from govsignin.audit.tags import EventTag
+from govsignin.db.base import utcnow
+from govsignin.journeys.flows.recovery import Event, State
+from govsignin.journeys.machine import State as SignIn
+from govsignin.accounts.lockout import _subject as lockout_subject
+from govsignin.journeys.pages.common import Page, advance, expired, open_page
+from govsignin.journeys.pages.sign_in import _login_required
+from govsignin.web.i18n import N_
+
+# Codes this flow sends besides those accounts/codes.py names (same rules: 15 min, 6 wrong → 15 min).
+PURPOSES.setdefault("reset-password-sms", Purpose("reset-password-sms", 900, "registering"))
+PURPOSES.setdefault("mfa-reset-email", Purpose("mfa-reset-email", 900, "registering"))
+
+T = "journeys/recovery/"
+WRONG_CODE = N_("The security code you entered is not correct, or may have expired, try again")
+
+
+def _error(field: str, text: str) -> dict:
+    return {"field": field, "text": text}
+
+
+def _six_digits(code: str) -> str | None:
+    if not code:
+        return N_("Enter the security code")
+    if not (code.isdigit() and len(code) == 6):
+        return N_("Enter the security code using only 6 digits")
+    return None
+
+
+async def prepare_for_user(services, journey, webauthn: bool = False) -> None:
+    """Fill in what the recovery guards need once the account is known (enter-email, begin)."""
+    for key in ("methods", "passkey", "mfa_reset_ready"):
+        journey.data.pop(key, None)
+    if not journey.user_id:
+        return
+    methods = await second_factor_methods(services, journey.user_id)
+    kinds = list(dict.fromkeys(m.kind for m in methods))
+    if await recovery_codes_left(services, journey.user_id):
+        kinds.append("recovery_code")
+    journey.data["methods"] = kinds
+    if await mfa_reset_ready(services, journey.user_id):
+        journey.data["mfa_reset_ready"] = True
+    if webauthn and await Passkeys.of(services).for_user(journey.user_id):
+        journey.data["passkey"] = True
+
+
+async def _step_from(request, moves: dict) -> None:
+    """On GET, fire a navigation event if the journey is at one of `moves`' states."""
+    if request.method != "GET":
+        return
+    services = request.app.state.services
+    session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
+    journey = await services.journeys.load(session.id) if session else None
+    if journey is None or journey.state not in moves:
+        return
+    journey.fire(moves[journey.state])
+    await services.journeys.save(journey)
+
+
+def _lang(request) -> str:
+    from govsignin.web.templating import pick_language
+
+    return pick_language(request)
+
+
+# --- Another second factor at sign-in -------------------------------------------------------
+
+METHOD_LABELS = {
+    "auth_app": N_("Authenticator app"),
+    "sms": N_("Text message"),
+    "recovery_code": N_("A recovery code"),
+}
+
+
+async def how_do_you_want_security_codes(request):
+    await _step_from(request, {SignIn.ENTER_AUTH_APP_CODE: Event.OTHER_METHOD, State.ENTER_SMS_CODE: Event.OTHER_METHOD,
+                               State.ENTER_RECOVERY_CODE: Event.OTHER_METHOD})
+    page = await open_page(request, State.MFA_CHOICE)
+    if not isinstance(page, Page):
+        return page
+    journey = page.journey
+    methods = journey.data.get("methods", [])
+    phone = await sms_number(page.services, journey.user_id) if "sms" in methods else None
+    context = dict(methods=methods, labels=METHOD_LABELS, phone_hint=phone[-3:] if phone else None)
+    if request.method == "GET":
+        return page.render(request, T + "choose-method.html", **context)
+    choice = page.form.get("method", "")
+    if choice not in methods:
+        return page.render(request, T + "choose-method.html", status=400,
+                           error=_error("method", N_("Select how you want to get a security code")), **context)
+    event = {"auth_app": Event.AUTH_APP_CHOSEN, "sms": Event.SMS_CHOSEN, "recovery_code": Event.RECOVERY_CODE_CHOSEN}[choice]
+    journey.data.pop("sms_sent", None)
+    return await advance(page, event)
+
+
+async def _send_sms_code(services, journey, purpose: str, request, resend: bool = False) -> bool:
+    """Send a code to the account's phone. False when re-sends are blocked."""
+    phone = await sms_number(services, journey.user_id)
+    if phone is None:
+        return True
+    issued = await OneTimeCodes.of(services).issue(purpose, journey.user_id, scope=journey.id, resend=resend)
+    if issued.blocked:
+        return False
+    await services.messages.send_sms(phone, "reset-password-sms-code", {"code": issued.code}, _lang(request))
+    journey.data["sms_sent"] = True
+    await services.journeys.save(journey)
+    return True
+
+
+async def _sms_code_page(request, page: Page, purpose: str, state: str):
+    services, journey = page.services, page.journey
+    phone = await sms_number(services, journey.user_id)
+    context = dict(action=f"/{state}", phone_hint=phone[-3:] if phone else "", reset=state == State.RESET_SMS,
+                   recovery_codes="recovery_code" in journey.data.get("methods", []))
+    if request.method == "GET":
+        if not journey.data.get("sms_sent"):
+            await _send_sms_code(services, journey, purpose, request)
+        return page.render(request, T + "enter-sms-code.html", **context)
+    if page.form.get("resend"):
+        if not await _send_sms_code(services, journey, purpose, request, resend=True):
+            return page.render(request, T + "message.html", heading=N_("You asked to resend the security code too many times"),
+                               paragraphs=[N_("You can try again in 2 hours.")])
+        return page.render(request, T + "enter-sms-code.html", sent_again=True, **context)
+    code = page.form.get("code", "").replace(" ", "")
+    if problem := _six_digits(code):
+        return page.render(request, T + "enter-sms-code.html", status=400, error=_error("code", problem), **context)
+    result = await OneTimeCodes.of(services).verify(purpose, journey.user_id, code, scope=journey.id)
+    if result is Verified.OK:
+        journey.mfa_verified = True
+        await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request, method="sms")
+        return await advance(page, Event.RESET_MFA_VERIFIED if state == State.RESET_SMS else "MFA_CODE_VERIFIED")
+    await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request, method="sms")
+    if result is Verified.BLOCKED:
+        if state == State.RESET_SMS:
+            return await advance(page, Event.RECOVERY_LOCKED)
+        if journey.reauth:
+            return await _login_required(page)
+        return await advance(page, "CODE_LOCKED")
+    return page.render(request, T + "enter-sms-code.html", status=400, error=_error("code", WRONG_CODE), **context)
+
+
+async def enter_recovery_code(request):
+    await _step_from(request, {State.LOST_START: Event.RECOVERY_CODE_CHOSEN})
+    page = await open_page(request, State.ENTER_RECOVERY_CODE)
+    if not isinstance(page, Page):
+        return page
+    return await _recovery_code_page(request, page, State.ENTER_RECOVERY_CODE, rule="code")
+
+
+async def _recovery_code_page(request, page: Page, state: str, rule: str):
+    """A recovery code as the second factor. Wrong codes count on `rule`: "code" at sign-in
+    (shared with app and text codes, so switching methods gives no extra guesses), "registering"
+    while resetting a password."""
+    services, journey = page.services, page.journey
+    context = dict(action=f"/{state}", sign_in=state == State.ENTER_RECOVERY_CODE)
+    if request.method == "GET":
+        return page.render(request, T + "enter-recovery-code.html", **context)
+    code = page.form.get("code", "").strip()
+    problem = None
+    if not code:
+        problem = N_("Enter a recovery code")
+    elif not looks_like_recovery_code(code):
+        problem = N_("Enter the recovery code as it was shown to you, like abcde-fghij")
+    if problem:
+        return page.render(request, T + "enter-recovery-code.html", status=400, error=_error("code", problem), **context)
+    sign_in = state == State.ENTER_RECOVERY_CODE
+    locked_event = "CODE_LOCKED" if sign_in else Event.RECOVERY_LOCKED
+    if await services.lockouts.is_blocked(rule, journey.user_id or ""):
+        return await advance(page, locked_event)
+    if await use_recovery_code(services, journey.user_id, code):
+        await services.lockouts.clear(rule, journey.user_id)
+        journey.mfa_verified = True
+        await services.audit.record(EventTag.RecoveryCodeUsed, user_id=journey.user_id, request=request)
+        return await advance(page, "MFA_CODE_VERIFIED" if sign_in else Event.RESET_MFA_VERIFIED)
+    await services.audit.record(EventTag.RecoveryCodeFailure, user_id=journey.user_id, request=request)
+    if await services.lockouts.fail(rule, journey.user_id or ""):
+        await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
+        if sign_in and journey.reauth:
+            return await _login_required(page)
+        return await advance(page, locked_event)
+    return page.render(
+        request, T + "enter-recovery-code.html", status=400, **context,
+        error=_error("code", N_("The recovery code you entered is not correct or has already been used, try again")),
+    )
+
+
+# --- Forgotten password ------------------------------------------------------------------------
+
+async def reset_password_request(request):
+    await _step_from(request, {SignIn.ENTER_PASSWORD: Event.FORGOTTEN_PASSWORD})
+    page = await open_page(request, State.RESET_REQUEST)
+    if not isinstance(page, Page):
+        return page
+    if request.method == "GET":
+        return page.render(request, T + "reset-password-request.html", email=page.journey.email)
+    return await _send_reset_code(request, page)
+
+
+async def _send_reset_code(request, page: Page, resend: bool = False):
+    """Send the email code (only if the account exists: the page says the same either way).
+    Requests count per address: 6, then 15 minutes."""
+    services, journey = page.services, page.journey
+    if await services.lockouts.is_blocked("reset_request", journey.email):
+        return await advance(page, Event.RESET_REQUESTS_EXCEEDED)
+    await services.lockouts.fail("reset_request", journey.email)  # the 6th request sets the block
+    if journey.user_id:
+        issued = await OneTimeCodes.of(services).issue("reset-password-email", journey.email, scope=journey.id)
+        if issued.code:
+            await services.messages.send_email(journey.email, "reset-password-code", {"code": issued.code}, _lang(request))
+    await services.audit.record(EventTag.PasswordResetRequested, user_id=journey.user_id, request=request)
+    if resend:
+        return page.render(request, T + "check-email.html", email=journey.email, action=f"/{State.RESET_CHECK_EMAIL}",
+                           sent_again=True, resend=True)
+    return await advance(page, Event.RESET_CODE_SENT)
+
+
+async def reset_password_check_email(request):
+    page = await open_page(request, State.RESET_CHECK_EMAIL)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    context = dict(email=journey.email, action=f"/{State.RESET_CHECK_EMAIL}", resend=True)
+    if request.method == "GET":
+        return page.render(request, T + "check-email.html", **context)
+    if page.form.get("resend"):
+        return await _send_reset_code(request, page, resend=True)
+    code = page.form.get("code", "").replace(" ", "")
+    if problem := _six_digits(code):
+        return page.render(request, T + "check-email.html", status=400, error=_error("code", problem), **context)
+    result = await OneTimeCodes.of(services).verify("reset-password-email", journey.email, code, scope=journey.id)
+    if result is Verified.OK and journey.user_id:
+        journey.data["reset_email_verified"] = True
+        journey.data.pop("sms_sent", None)
+        return await advance(page, Event.RESET_EMAIL_VERIFIED)
+    if result is Verified.BLOCKED:
+        return await advance(page, Event.RECOVERY_LOCKED)
+    return page.render(request, T + "check-email.html", status=400, error=_error("code", WRONG_CODE), **context)
+
+
+def _reset_guard(page: Page) -> bool:
+    return bool(page.journey.data.get("reset_email_verified") and page.journey.user_id)
+
+
+async def reset_password_2fa_auth_app(request):
+    page = await open_page(request, State.RESET_AUTH_APP)
+    if not isinstance(page, Page):
+        return page
+    if not _reset_guard(page):
+        return expired(request, page.services)
+    services, journey = page.services, page.journey
+    context = dict(recovery_codes="recovery_code" in journey.data.get("methods", []))
+    if request.method == "GET":
+        return page.render(request, T + "reset-2fa-auth-app.html", **context)
+    code = page.form.get("code", "").replace(" ", "")
+    if problem := _six_digits(code):
+        return page.render(request, T + "reset-2fa-auth-app.html", status=400, error=_error("code", problem), **context)
+    if await services.lockouts.is_blocked("registering", journey.user_id):
+        return await advance(page, Event.RECOVERY_LOCKED)
+    if await services.accounts.check_auth_app_code(journey.user_id, code):
+        await services.lockouts.clear("registering", journey.user_id)
+        journey.mfa_verified = True
+        return await advance(page, Event.RESET_MFA_VERIFIED)
+    await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
+    if await services.lockouts.fail("registering", journey.user_id):
+        return await advance(page, Event.RECOVERY_LOCKED)
+    return page.render(request, T + "reset-2fa-auth-app.html", status=400, error=_error("code", WRONG_CODE), **context)
+
+
+async def reset_password_2fa_sms(request):
+    page = await open_page(request, State.RESET_SMS)
+    if not isinstance(page, Page):
+        return page
+    if not _reset_guard(page):
+        return expired(request, page.services)
+    return await _sms_code_page(request, page, "reset-password-sms", State.RESET_SMS)
+
+
+async def reset_password_recovery_code(request):
+    await _step_from(request, {State.RESET_AUTH_APP: Event.RECOVERY_CODE_CHOSEN, State.RESET_SMS: Event.RECOVERY_CODE_CHOSEN})
+    page = await open_page(request, State.RESET_RECOVERY_CODE)
+    if not isinstance(page, Page):
+        return page
+    if not _reset_guard(page):
+        return expired(request, page.services)
+    return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE, rule="registering")
+
+
+def password_problem(password: str) -> str | None:
+    """One Login's password rules (PasswordValidator): 8–256 characters, a digit and a non-digit."""
+    try:  # the account-creation policy (common passwords too), when present
+        from govsignin.accounts.password_policy import password_problem as policy
+    except ImportError:
+        policy = None
+    if policy is not None:
+        return policy(password)
+    if not password:
+        return N_("Enter a password")
+    if len(password) < 8:
+        return N_("Your password must be at least 8 characters long")
+    if len(password) > 256:
+        return N_("Your password must be 256 characters or fewer")
+    if not (any(c.isdigit() for c in password) and any(not c.isdigit() for c in password)):
+        return N_("Your password must contain letters and numbers")
+    return None
+
+
+async def reset_password(request):
+    page = await open_page(request, State.RESET_PASSWORD)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    methods = [m for m in journey.data.get("methods", [])]
+    if not _reset_guard(page) or (methods and not journey.mfa_verified):
+        return expired(request, services)
+    if request.method == "GET":
+        return page.render(request, T + "reset-password.html")
+    password, confirm = page.form.get("password", ""), page.form.get("confirm-password", "")
+    error = None
+    if problem := password_problem(password):
+        error = _error("password", problem)
+    elif not confirm:
+        error = _error("confirm-password", N_("Re-type your password"))
+    elif confirm != password:
+        error = _error("confirm-password", N_("Enter the same password in both fields"))
+    else:
+        user = await services.accounts.get(journey.user_id)
+        if await services.accounts.check_password(user, password):
+            error = _error("password", N_("You are already using that password. Enter a different password"))
+    if error:
+        return page.render(request, T + "reset-password.html", status=400, error=error)
+    new_hash = await services.accounts.passwords.hash(password)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(PasswordCredential).where(PasswordCredential.user_id == journey.user_id)
+            .values(hash=new_hash, updated_at=utcnow())
+        )
+    await block_mfa_change(services, journey.user_id)
+    await services.lockouts.clear("password", journey.email)
+    await services.store.delete(f"block:password:{lockout_subject(journey.email)}")  # a reset unblocks
+    end_all = getattr(services.sessions, "end_all_for_user", None)
+    if end_all is not None:  # sessions signed in with the old password end everywhere
+        await end_all(journey.user_id)
+    await services.messages.send_email(
+        journey.email, "password-changed", {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)")}, _lang(request)
+    )
+    await services.audit.record(EventTag.PasswordReset, user_id=journey.user_id, request=request)
+    journey.password_verified = True
+    journey.mfa_verified = journey.mfa_verified and bool(methods)
+    return await advance(page, Event.PASSWORD_RESET)
+
+
+# --- A lost second factor -------------------------------------------------------------------------
+
+async def cannot_use_security_codes(request):
+    await _step_from(request, {State.MFA_CHOICE: Event.NO_ACCESS})
+    page = await open_page(request, State.LOST_START)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    has_codes = "recovery_code" in journey.data.get("methods", [])
+    blocked = await mfa_change_blocked_until(services, journey.user_id) if journey.user_id else None
+    wait_hours = services.settings.mfa_reset_wait_seconds // 3600
+    context = dict(has_codes=has_codes, wait_hours=wait_hours, email=journey.email)
+    if blocked is not None:
+        return page.render(request, T + "cannot-change.html", until=blocked.strftime("%H:%M on %d %B %Y (UTC)"))
+    if request.method == "GET":
+        return page.render(request, T + "cannot-use-security-codes.html", **context)
+    choice = page.form.get("how", "")
+    if choice == "recovery_code" and has_codes:
+        journey.data["changing_mfa"] = True
+        return await advance(page, Event.RECOVERY_CODE_CHOSEN)
+    if choice != "email":
+        return page.render(request, T + "cannot-use-security-codes.html", status=400,
+                           error=_error("how", N_("Select how you want to change how you get security codes")), **context)
+    issued = await OneTimeCodes.of(services).issue("mfa-reset-email", journey.email, scope=journey.id)
+    if issued.blocked:
+        return page.render(request, T + "message.html", heading=N_("You asked to resend the security code too many times"),
+                           paragraphs=[N_("You can try again in 2 hours.")])
+    await services.messages.send_email(journey.email, "mfa-reset-code", {"code": issued.code}, _lang(request))
+    return await advance(page, Event.LOST_EMAIL_SENT)
+
+
+async def change_security_codes_check_email(request):
+    page = await open_page(request, State.LOST_CHECK_EMAIL)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    context = dict(email=journey.email, action=f"/{State.LOST_CHECK_EMAIL}")
+    if request.method == "GET":
+        return page.render(request, T + "check-email.html", **context)
+    code = page.form.get("code", "").replace(" ", "")
+    if problem := _six_digits(code):
+        return page.render(request, T + "check-email.html", status=400, error=_error("code", problem), **context)
+    result = await OneTimeCodes.of(services).verify("mfa-reset-email", journey.email, code, scope=journey.id)
+    if result is Verified.BLOCKED:
+        return await advance(page, Event.RECOVERY_LOCKED)
+    if result is not Verified.OK or not (journey.user_id and journey.password_verified):
+        return page.render(request, T + "check-email.html", status=400, error=_error("code", WRONG_CODE), **context)
+    req, token = await request_mfa_reset(services, journey.user_id)
+    when = req.available_at.strftime("%H:%M on %d %B %Y (UTC)")
+    if token:  # the notice, at once, to the account's address: "if this was not you"
+        await services.messages.send_email(
+            journey.email, "mfa-reset-requested",
+            {"time": when, "cancel_link": services.settings.endpoint(f"/cancel-security-code-change?token={token}"),
+             "cancel_code": token},
+            _lang(request),
+        )
+        await services.audit.record(EventTag.MfaResetRequested, user_id=journey.user_id, request=request)
+    journey.data["available_at"] = when
+    return await advance(page, Event.LOST_EMAIL_VERIFIED)
+
+
+async def change_security_codes_requested(request):
+    page = await open_page(request, State.LOST_REQUESTED)
+    if not isinstance(page, Page):
+        return page
+    return page.render(request, T + "change-requested.html", when=page.journey.data.get("available_at", ""),
+                       email=page.journey.email)
+
+
+async def change_security_codes(request):
+    """Set up a new authenticator app: after a recovery code, or once the waiting period passed."""
+    page = await open_page(request, State.CHANGE_CODES)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    if not (journey.user_id and journey.password_verified):
+        return expired(request, services)
+    allowed = journey.mfa_verified or await mfa_reset_ready(services, journey.user_id)
+    if not allowed:
+        return expired(request, services)
+    blocked = await mfa_change_blocked_until(services, journey.user_id)
+    if blocked is not None:
+        return page.render(request, T + "cannot-change.html", until=blocked.strftime("%H:%M on %d %B %Y (UTC)"))
+    box = services.accounts.box
+    if not journey.data.get("new_totp"):
+        journey.data["new_totp"] = box.encrypt(pyotp.random_base32())
+        await services.journeys.save(journey)
+    secret = box.decrypt(journey.data["new_totp"])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=journey.email or "", issuer_name=services.settings.service_name)
+    context = dict(secret=secret, qr=segno.make(uri, error="m").svg_data_uri(scale=4))
+    if request.method == "GET":
+        return page.render(request, T + "change-security-codes.html", **context)
+    code = page.form.get("code", "").replace(" ", "")
+    problem = _six_digits(code)
+    if problem is None and not pyotp.TOTP(secret).verify(code, valid_window=services.settings.totp_window):
+        if await services.lockouts.fail("registering", journey.user_id):
+            return page.render(request, T + "message.html", heading=N_("You entered the wrong security code too many times"),
+                               paragraphs=[N_("You can try again in 15 minutes.")])
+        problem = WRONG_CODE
+    if problem:
+        return page.render(request, T + "change-security-codes.html", status=400, error=_error("code", problem), **context)
+    await replace_second_factors(services, journey.user_id, totp_secret=secret)
+    await complete_mfa_reset(services, journey.user_id)
+    codes = await generate_recovery_codes(services, journey.user_id)
+    journey.data.pop("new_totp", None)
+    journey.data["new_codes"] = box.encrypt(json.dumps(codes))
+    journey.data["changing_mfa"] = False
+    journey.mfa_kind = "auth_app"
+    journey.mfa_verified = True
+    await services.messages.send_email(
+        journey.email, "security-codes-changed",
+        {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)"), "change": "a new authenticator app"}, _lang(request),
+    )
+    await services.audit.record(EventTag.MfaChanged, user_id=journey.user_id, request=request)
+    return await advance(page, Event.NEW_METHOD_SET)
+
+
+async def change_codes_confirmed(request):
+    page = await open_page(request, State.CODES_CHANGED)
+    if not isinstance(page, Page):
+        return page
+    journey = page.journey
+    if request.method == "POST":
+        journey.data.pop("new_codes", None)  # shown once
+        return await advance(page, Event.CONTINUE)
+    raw = journey.data.get("new_codes")
+    codes = json.loads(page.services.accounts.box.decrypt(raw)) if raw else []
+    return page.render(request, T + "codes-changed.html", codes=codes)
+
+
+# --- Dead ends ------------------------------------------------------------------------------------
+
+def _message_page(state: str, heading: str, paragraphs: list[str]):
+    async def view(request):
+        page = await open_page(request, state)
+        if not isinstance(page, Page):
+            return page
+        return page.render(request, T + "message.html", heading=heading, paragraphs=paragraphs)
+
+    return view
+
+
+reset_too_many = _message_page(
+    State.RESET_TOO_MANY, N_("You tried to reset your password too many times"), [N_("You can try again in 15 minutes.")]
+)
+recovery_code_locked = _message_page(
+    State.RECOVERY_CODE_LOCKED, N_("You entered the wrong security code too many times"),
+    [N_("You can try again in 15 minutes.")],
+)
+
+
+# --- The notice email's cancel link (no journey: the token is the secret) ----------------------------
+
+async def cancel_security_code_change(request):
+    """GET shows a button; POST (with the token from the link, which a third party cannot know,
+    so it also serves as the anti-forgery token) cancels the pending change."""
+    services = request.app.state.services
+    if request.method == "GET":
+        token = request.query_params.get("token", "")[:100]
+        return services.templates.render(request, T + "cancel.html", token=token)
+    from govsignin.journeys.pages.common import _read_form
+    from govsignin.oidc.params import ParameterError
+
+    try:
+        form = await _read_form(request)
+    except ParameterError:
+        return services.templates.render(request, T + "cancel.html", status=400, token="",
+                                         error=_error("token", N_("Enter the code from the email")))
+    user_id = await cancel_mfa_reset(services, form.get("token", ""))
+    if user_id is None:
+        return services.templates.render(request, T + "cancel.html", status=400, token="",
+                                         error=_error("token", N_("This link has expired or was already used")))
+    await services.audit.record(EventTag.MfaResetCancelled, user_id=user_id, request=request)
+    return services.templates.render(request, T + "cancelled.html")
+
