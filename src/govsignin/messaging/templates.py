@@ -29,6 +29,35 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "You've created your ((service)) account. You can use it to sign in to other government services. If you did not create it, contact us.",
         "cy": "Rydych wedi creu eich cyfrif ((service)). Gallwch ei ddefnyddio i fewngofnodi i wasanaethau eraill y llywodraeth. Os na wnaethoch ei greu, cysylltwch â ni.",
     },
+    # Account management (manage/)
+    "change-email-code": {
+        "en": "((code)) is your security code to change the email address of your GOV.UK account. It expires in 15 minutes.",
+        "cy": "((code)) yw eich cod diogelwch i newid cyfeiriad e-bost eich cyfrif GOV.UK. Mae'n dod i ben mewn 15 munud.",
+    },
+    "email-changed": {
+        "en": "The email address of your GOV.UK account was changed to ((new_email)). If you did not do this, contact us.",
+        "cy": "Cafodd cyfeiriad e-bost eich cyfrif GOV.UK ei newid i ((new_email)). Os na wnaethoch chi hyn, cysylltwch â ni.",
+    },
+    "change-phone-code": {
+        "en": "((code)) is your security code to change the phone number of your GOV.UK account. It expires in 15 minutes.",
+        "cy": "((code)) yw eich cod diogelwch i newid rhif ffôn eich cyfrif GOV.UK. Mae'n dod i ben mewn 15 munud.",
+    },
+    "password-changed": {
+        "en": "The password of your GOV.UK account was changed at ((time)). If you did not do this, contact us.",
+        "cy": "Cafodd cyfrinair eich cyfrif GOV.UK ei newid am ((time)). Os na wnaethoch chi hyn, cysylltwch â ni.",
+    },
+    "security-codes-changed": {
+        "en": "How you get security codes for your GOV.UK account changed at ((time)): ((change)). If you did not do this, contact us.",
+        "cy": "Newidiodd y ffordd rydych yn cael codau diogelwch ar gyfer eich cyfrif GOV.UK am ((time)): ((change)). Os na wnaethoch chi hyn, cysylltwch â ni.",
+    },
+    "activity-reported": {
+        "en": "Thank you for reporting activity on your GOV.UK account. Your report number is ((report_number)). We will look into it.",
+        "cy": "Diolch am roi gwybod am weithgarwch ar eich cyfrif GOV.UK. Rhif eich adroddiad yw ((report_number)). Byddwn yn ymchwilio iddo.",
+    },
+    "account-deleted": {
+        "en": "Your GOV.UK account has been deleted. Services you used keep their own records; contact them to delete those.",
+        "cy": "Mae eich cyfrif GOV.UK wedi cael ei ddileu. Mae gwasanaethau a ddefnyddiwyd gennych yn cadw eu cofnodion eu hunain; cysylltwch â nhw i ddileu'r rheini.",
+    },
 }
 
 

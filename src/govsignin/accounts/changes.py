@@ -1,0 +1,72 @@
+"""Changing sign-in details from the account pages: email, password, phone, authenticator app.
+
+Each change is one short transaction; callers have already checked the password (re-prompt),
+the code sent to the new address or phone, and the 48-hour block after a password reset.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from govsignin.accounts.models import MfaMethod, PasswordCredential, User
+from govsignin.accounts.service import normalise_email
+from govsignin.db.base import utcnow
+
+
+class EmailTaken(Exception):
+    pass
+
+
+async def change_email(services, user_id: str, new_email: str) -> None:
+    try:
+        async with services.sessionmaker() as db, db.begin():
+            await db.execute(
+                update(User).where(User.id == user_id).values(email=normalise_email(new_email), email_verified=True)
+            )
+    except IntegrityError as exc:
+        raise EmailTaken() from exc
+
+
+async def change_password(services, user_id: str, new_password: str) -> None:
+    new_hash = await services.accounts.passwords.hash(new_password)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(PasswordCredential)
+            .where(PasswordCredential.user_id == user_id)
+            .values(hash=new_hash, updated_at=utcnow())
+        )
+
+
+async def change_phone(services, user_id: str, phone: str) -> None:
+    """The verified phone number, and the number of a text-message second factor if there is one."""
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(User).where(User.id == user_id).values(phone_number=phone, phone_number_verified=True)
+        )
+        await db.execute(
+            update(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind == "sms").values(phone_number=phone)
+        )
+
+
+async def set_auth_app(services, user_id: str, secret: str) -> None:
+    """Replace the authenticator app's secret, or add an app as the default method."""
+    encrypted = services.accounts.box.encrypt(secret)
+    async with services.sessionmaker() as db, db.begin():
+        existing = (
+            await db.execute(select(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind == "auth_app"))
+        ).scalars().first()
+        if existing is not None:
+            existing.secret_encrypted = encrypted
+            existing.created_at = utcnow()
+            return
+        await db.execute(
+            update(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.priority == "default").values(priority="backup")
+        )
+        db.add(MfaMethod(user_id=user_id, kind="auth_app", priority="default", secret_encrypted=encrypted))
+
+
+async def mfa_methods(services, user_id: str) -> list[MfaMethod]:
+    async with services.sessionmaker() as db:
+        rows = await db.execute(select(MfaMethod).where(MfaMethod.user_id == user_id).order_by(MfaMethod.id))
+        return list(rows.scalars().all())

@@ -1,0 +1,48 @@
+"""Deleting an account: sign-in details and service history go; sessions end; services are told.
+
+What goes: the user row and everything keyed to it (password, second factors, recovery codes,
+passkeys and service history; the foreign keys cascade, and the known tables are also deleted
+explicitly so a missing cascade cannot leave a credential behind). What stays: audit events,
+which are append-only and hash-chained; they keep the user's random id (no email, no name),
+which nothing can link to a person once the user row is gone (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from govsignin.accounts.models import MfaMethod, PasswordCredential, User
+from govsignin.accounts.service_uses import ServiceUse, service_uses
+from govsignin.audit.tags import EventTag
+from govsignin.oidc.backchannel import enqueue_logouts
+
+
+async def all_services_used(services, user_id: str, session=None) -> list[str]:
+    """Every service the user signed in to (service history, plus this browser session's)."""
+    client_ids = [use.client_id for use in await service_uses(services, user_id)]
+    if session is not None:
+        client_ids += session.clients
+    return list(dict.fromkeys(client_ids))
+
+
+async def sign_out_everywhere(services, user, session=None, request=None) -> int:
+    """End every browser session of the user on every instance and send back-channel logouts."""
+    queued = await enqueue_logouts(services, user, await all_services_used(services, user.id, session))
+    await services.sessions.end_all_for_user(user.id)
+    if session is not None:
+        await services.sessions.end(session)
+    await services.audit.record(EventTag.LogoutEverywhere, user_id=user.id, request=request, services_told=queued)
+    return queued
+
+
+async def delete_account(services, user, session=None, request=None) -> None:
+    # Logout tokens carry the pairwise subjects, computed now, while the user row still exists.
+    queued = await enqueue_logouts(services, user, await all_services_used(services, user.id, session))
+    async with services.sessionmaker() as db, db.begin():
+        for model in (ServiceUse, PasswordCredential, MfaMethod):
+            await db.execute(delete(model).where(model.user_id == user.id))
+        await db.execute(delete(User).where(User.id == user.id))  # cascades to other engineers' tables
+    await services.sessions.end_all_for_user(user.id)
+    if session is not None:
+        await services.sessions.end(session)
+    await services.audit.record(EventTag.AccountDeleted, user_id=user.id, request=request, services_told=queued)

@@ -1,0 +1,300 @@
+"""The security pages: change email, password, phone number and authenticator app.
+
+Every change first asks for the password (`open_account(password=True)`); changes to how the
+citizen gets security codes are refused for 48 hours after a password reset (`mfa_change=True`).
+Codes to a new email address or phone come from accounts/codes.py.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import segno
+
+from govsignin.accounts.changes import EmailTaken, change_email, change_password, change_phone, set_auth_app
+from govsignin.accounts.codes import OneTimeCodes, Verified
+from govsignin.accounts.mfa import mfa_change_blocked_until, second_factor_methods
+from govsignin.accounts.service import normalise_email
+from govsignin.audit.tags import EventTag
+from govsignin.manage.common import Account, error, go, open_account
+from govsignin.web.i18n import N_
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+UK_MOBILE = re.compile(r"^(?:\+44|0044|0)(7\d{9})$")
+INTERNATIONAL = re.compile(r"^\+[1-9]\d{7,14}$")
+
+UPDATED = {  # ?updated=… → the success banner on the security page
+    "email": N_("You have changed your email address"),
+    "password": N_("You have changed your password"),
+    "phone": N_("You have changed your phone number"),
+    "auth-app": N_("You have changed your authenticator app"),
+    "recovery-codes": N_("You have new recovery codes"),
+    "passkey-removed": N_("You have removed a passkey"),
+    "backup-removed": N_("You have removed a backup method"),
+}
+
+
+def password_problem(password: str) -> str | None:
+    """One Login's password rules (onelogin-contract.md §2)."""
+    try:  # the account-creation flow's policy, with its common-password list, when installed
+        from govsignin.accounts.password_policy import password_problem as policy
+    except ImportError:
+        policy = None
+    if policy is not None:
+        return policy(password)
+    if not password:
+        return N_("Enter a password")
+    if len(password) < 8:
+        return N_("Your password must be at least 8 characters long")
+    if len(password) > 256:
+        return N_("Your password must be 256 characters or fewer")
+    if not (any(c.isdigit() for c in password) and any(not c.isdigit() for c in password)):
+        return N_("Your password must contain letters and numbers")
+    return None
+
+
+def _now_text() -> str:
+    return time.strftime("%H:%M on %d %B %Y", time.gmtime()) + " UTC"
+
+
+async def security(request):
+    account = await open_account(request)
+    if not isinstance(account, Account):
+        return account
+    services, user = account.services, account.user
+    from govsignin.accounts.passkeys import Passkeys
+    from govsignin.accounts.recovery_codes import recovery_codes_left
+
+    updated = request.query_params.get("updated")
+    return account.render(
+        request, "manage/security.html",
+        methods=await second_factor_methods(services, user.id),
+        passkeys=await Passkeys.of(services).for_user(user.id),
+        recovery_codes_left=await recovery_codes_left(services, user.id),
+        blocked_until=await mfa_change_blocked_until(services, user.id),
+        updated=UPDATED.get(updated),
+    )
+
+
+async def cannot_change_security_codes(request):
+    account = await open_account(request)
+    if not isinstance(account, Account):
+        return account
+    until = await mfa_change_blocked_until(account.services, account.user.id)
+    return account.render(request, "manage/cannot-change-security-codes.html", until=until)
+
+
+# --- email -----------------------------------------------------------------------------------
+
+async def change_email_page(request):
+    account = await open_account(request, password=True)
+    if not isinstance(account, Account):
+        return account
+    services, user, session = account.services, account.user, account.session
+    if request.method == "GET":
+        return account.render(request, "manage/change-email.html", email="")
+    email = account.form.get("email", "").strip()
+    problem = None
+    if not email:
+        problem = error("email", N_("Enter your new email address"))
+    elif len(email) > 256 or not EMAIL.match(email):
+        problem = error("email", N_("Enter an email address in the correct format, like name@example.com"))
+    elif normalise_email(email) == user.email:
+        problem = error("email", N_("Your account is already using that email address. Enter a different email address"))
+    elif await services.accounts.by_email(email) is not None:
+        problem = error("email", N_("An account already exists with that email address. Enter a different email address"))
+    if problem:
+        return account.render(request, "manage/change-email.html", status=400, email=email, error=problem)
+    email = normalise_email(email)
+    sent = await OneTimeCodes.of(services).issue("change-email", email, scope=session.id)
+    if sent.blocked:
+        return account.render(request, "manage/change-email.html", status=400, email=email,
+                              error=error("email", N_("You asked to resend the security code too many times. Wait 2 hours and try again")))
+    await services.messages.send_email(email, "change-email-code", {"code": sent.code}, _lang(request))
+    await account.remember("email", email)
+    return go("/account/check-your-email")
+
+
+async def check_your_email(request):
+    account = await open_account(request, password=True)
+    if not isinstance(account, Account):
+        return account
+    services, user, session = account.services, account.user, account.session
+    email = await account.recall("email")
+    if email is None:
+        return go("/account/change-email")
+    if request.method == "GET":
+        return account.render(request, "manage/check-your-email.html", email=email)
+    code = account.form.get("code", "").replace(" ", "")
+    problem = _code_problem(code)
+    if problem is None:
+        result = await OneTimeCodes.of(services).verify("change-email", email, code, scope=session.id)
+        if result is Verified.BLOCKED:
+            await account.forget("email")
+            return account.render(request, "manage/code-blocked.html", status=400)
+        if result is Verified.WRONG:
+            problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+    if problem:
+        return account.render(request, "manage/check-your-email.html", status=400, email=email, error=problem)
+    old = user.email
+    try:
+        await change_email(services, user.id, email)
+    except EmailTaken:
+        return account.render(request, "manage/change-email.html", status=400, email=email,
+                              error=error("email", N_("An account already exists with that email address. Enter a different email address")))
+    await account.forget("email")
+    await services.audit.record(EventTag.EmailChanged, user_id=user.id, request=request)
+    await services.messages.send_email(old, "email-changed", {"new_email": email}, _lang(request))
+    return go("/account/security?updated=email")
+
+
+# --- password --------------------------------------------------------------------------------
+
+async def change_password_page(request):
+    account = await open_account(request, password=True)
+    if not isinstance(account, Account):
+        return account
+    services, user = account.services, account.user
+    if request.method == "GET":
+        return account.render(request, "manage/change-password.html")
+    password = account.form.get("password", "")
+    confirm = account.form.get("confirm_password", "")
+    problem = None
+    if text := password_problem(password):
+        problem = error("password", text)
+    elif not confirm:
+        problem = error("confirm_password", N_("Re-type your new password"))
+    elif password != confirm:
+        problem = error("confirm_password", N_("Enter the same password in both fields"))
+    elif await services.accounts.check_password(user, password):
+        problem = error("password", N_("You are already using that password. Enter a different password"))
+    if problem:
+        return account.render(request, "manage/change-password.html", status=400, error=problem)
+    await change_password(services, user.id, password)
+    await services.audit.record(EventTag.PasswordChanged, user_id=user.id, request=request)
+    await services.messages.send_email(user.email, "password-changed", {"time": _now_text()}, _lang(request))
+    return go("/account/security?updated=password")
+
+
+# --- phone -----------------------------------------------------------------------------------
+
+def normalise_phone(value: str) -> str | None:
+    compact = re.sub(r"[\s\-()]", "", value)
+    if m := UK_MOBILE.match(compact):
+        return "+44" + m.group(1)
+    if INTERNATIONAL.match(compact):
+        return compact
+    return None
+
+
+async def change_phone_page(request):
+    account = await open_account(request, password=True, mfa_change=True)
+    if not isinstance(account, Account):
+        return account
+    services, user, session = account.services, account.user, account.session
+    if request.method == "GET":
+        return account.render(request, "manage/change-phone-number.html", phone="")
+    raw = account.form.get("phone", "").strip()
+    phone = normalise_phone(raw)
+    problem = None
+    if not raw:
+        problem = error("phone", N_("Enter a phone number"))
+    elif phone is None:
+        problem = error("phone", N_("Enter a UK mobile phone number, like 07700 900000, or an international number starting with +"))
+    elif phone == user.phone_number:
+        problem = error("phone", N_("You are already using that phone number. Enter a different phone number"))
+    if problem:
+        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, error=problem)
+    sent = await OneTimeCodes.of(services).issue("change-phone", phone, scope=session.id)
+    if sent.blocked:
+        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw,
+                              error=error("phone", N_("You asked to resend the security code too many times. Wait 2 hours and try again")))
+    await services.messages.send_sms(phone, "change-phone-code", {"code": sent.code}, _lang(request))
+    await account.remember("phone", phone)
+    return go("/account/check-your-phone")
+
+
+async def check_your_phone(request):
+    account = await open_account(request, password=True, mfa_change=True)
+    if not isinstance(account, Account):
+        return account
+    services, user, session = account.services, account.user, account.session
+    phone = await account.recall("phone")
+    if phone is None:
+        return go("/account/change-phone-number")
+    if request.method == "GET":
+        return account.render(request, "manage/check-your-phone.html", phone_hint=phone[-3:])
+    code = account.form.get("code", "").replace(" ", "")
+    problem = _code_problem(code)
+    if problem is None:
+        result = await OneTimeCodes.of(services).verify("change-phone", phone, code, scope=session.id)
+        if result is Verified.BLOCKED:
+            await account.forget("phone")
+            return account.render(request, "manage/code-blocked.html", status=400)
+        if result is Verified.WRONG:
+            problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+    if problem:
+        return account.render(request, "manage/check-your-phone.html", status=400, phone_hint=phone[-3:], error=problem)
+    await change_phone(services, user.id, phone)
+    await account.forget("phone")
+    await services.audit.record(EventTag.PhoneChanged, user_id=user.id, request=request)
+    await services.messages.send_email(user.email, "security-codes-changed",
+                                       {"time": _now_text(), "change": "phone number"}, _lang(request))
+    return go("/account/security?updated=phone")
+
+
+# --- authenticator app ----------------------------------------------------------------------
+
+async def change_auth_app(request):
+    account = await open_account(request, password=True, mfa_change=True)
+    if not isinstance(account, Account):
+        return account
+    services, user = account.services, account.user
+    secret = await account.recall("totp")
+    if secret is None:
+        secret = pyotp.random_base32()
+        await account.remember("totp", secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=services.settings.service_name)
+    context = {"secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+               "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=2)}
+    if request.method == "GET":
+        return account.render(request, "manage/change-authenticator-app.html", **context)
+    if await services.lockouts.is_blocked("registering", user.id):
+        return account.render(request, "manage/code-blocked.html", status=400)
+    code = account.form.get("code", "").replace(" ", "")
+    problem = _code_problem(code)
+    if problem is None and not _totp_ok(secret, code, services.settings.totp_window):
+        problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+        if await services.lockouts.fail("registering", user.id):
+            await account.forget("totp")
+            return account.render(request, "manage/code-blocked.html", status=400)
+    if problem:
+        return account.render(request, "manage/change-authenticator-app.html", status=400, error=problem, **context)
+    await set_auth_app(services, user.id, secret)
+    await account.forget("totp")
+    await services.lockouts.clear("registering", user.id)
+    await services.audit.record(EventTag.AuthAppChanged, user_id=user.id, request=request)
+    await services.messages.send_email(user.email, "security-codes-changed",
+                                       {"time": _now_text(), "change": "authenticator app"}, _lang(request))
+    return go("/account/security?updated=auth-app")
+
+
+def _totp_ok(secret: str, code: str, window: int) -> bool:
+    return pyotp.TOTP(secret).verify(code, valid_window=window)
+
+
+def _code_problem(code: str) -> dict | None:
+    if not code:
+        return error("code", N_("Enter the security code"))
+    if not (code.isdigit() and len(code) == 6):
+        return error("code", N_("Enter the security code using only 6 digits"))
+    return None
+
+
+def _lang(request) -> str:
+    from govsignin.web.templating import pick_language
+
+    return pick_language(request)
+
