@@ -114,6 +114,7 @@ class Server:
     database_url: str
     port: int = field(default_factory=free_port)
     cprofile: str | None = None  # write a cProfile of the server here (inflates CPU figures)
+    redis_url: str | None = None  # GOVSIGNIN_REDIS_URL: the Redis store (production mode's)
     process: subprocess.Popen | None = None
 
     @property
@@ -128,13 +129,16 @@ class Server:
             GOVSIGNIN_ISSUER=self.url,
             GOVSIGNIN_PORT=str(self.port),
         )
+        if self.redis_url:
+            env["GOVSIGNIN_REDIS_URL"] = self.redis_url
         return env
 
     def settings(self):
         """The same settings the server process reads from env(), for in-process setup."""
         from govsignin.config import Settings
 
-        return Settings(env="development", database_url=self.database_url, issuer=self.url, port=self.port)
+        return Settings(env="development", database_url=self.database_url, issuer=self.url, port=self.port,
+                        redis_url=self.redis_url)
 
     def start(self, timeout: float = 60) -> Server:
         cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port)]
