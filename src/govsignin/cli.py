@@ -276,6 +276,81 @@ def keys_list(as_json: JsonOpt = False):
     _emit(as_json, _run(lambda s: s.keys.list_keys()))
 
 
+# --- audit -----------------------------------------------------------------------------------
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: check its hash chain, export it for a SIEM.")
+app.add_typer(audit_app, name="audit")
+
+CHAIN_BROKEN_EXIT = 3  # distinct from 1 (could not run): the chain was read and is broken
+
+
+@audit_app.command("verify")
+def audit_verify(
+    batch_size: int = typer.Option(2000, min=1, help="Events read per query."),
+    as_json: JsonOpt = False,
+):
+    """Recompute the hash chain from the first event to the head; exit 3 at the first break."""
+    from govsignin.audit.service import ChainHeadMissing, verify_chain
+
+    async def go(services):
+        try:
+            return await verify_chain(services.engine, batch_size=batch_size)
+        except ChainHeadMissing as exc:
+            raise CliError(str(exc)) from exc
+
+    report = _run(go)
+
+    def show(r):
+        Console().print(f"Audit chain intact: {r['events']} event(s), head seq {r['head']['seq']} hash {r['head']['hash']}.")
+
+    if report["ok"]:
+        _emit(as_json, report, show)
+        return
+    if as_json:
+        _emit(True, report)
+    broken = report["broken"]
+    sys.stderr.write(
+        f"Error: the audit chain is broken at event id {broken['id']} (seq {broken['seq']}, {broken['reason']}): "
+        f"{broken['message']}. Events before it verified; treat the trail from there as tampered.\n"
+    )
+    raise typer.Exit(CHAIN_BROKEN_EXIT)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: int = typer.Option(0, "--since", min=0, help="Only events after this seq (the last seq you received)."),
+    since_time: Optional[str] = typer.Option(None, "--since-time", help="Only events recorded at or after this ISO 8601 time (UTC if no offset)."),
+    batch_size: int = typer.Option(1000, min=1, help="Events read per query."),
+    as_json: JsonOpt = False,
+):
+    """Stream events as NDJSON on stdout (one JSON object per line, in chain order), --json or not."""
+    import datetime as dt
+
+    from govsignin.audit.service import iter_events
+
+    after_time = None
+    if since_time is not None:
+        try:
+            after_time = dt.datetime.fromisoformat(since_time)
+        except ValueError:
+            _fail(f"--since-time {since_time!r} is not an ISO 8601 time (e.g. 2026-11-21T09:00:00Z).")
+        if after_time.tzinfo is None:
+            after_time = after_time.replace(tzinfo=dt.UTC)
+
+    async def go(services):
+        out = sys.stdout
+        try:
+            async for batch in iter_events(services.engine, since_seq=since, since_time=after_time, batch_size=batch_size):
+                out.write("".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False) + "\n" for e in batch))
+                out.flush()
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+    _run(go)
+
+
 def main():
     app()
 

@@ -1,20 +1,70 @@
-"""record_event(): every security-relevant action lands here, append-only."""
+"""Audit.record(): every security-relevant action lands here, append-only and hash-chained.
+
+Appending is one short transaction that serialises on the chain head:
+
+    PostgreSQL: BEGIN; SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE;
+                INSERT INTO audit_events (...); COMMIT
+    SQLite:     BEGIN IMMEDIATE (the database's write lock); the same SELECT and INSERT; COMMIT
+
+The row lock (or SQLite's single writer) is held from reading the head to COMMIT, so two appenders,
+in one process or in many processes sharing the database, never read the same head. The database
+checks it too: a trigger refuses an event that does not extend the head (seq = head seq + 1,
+prev_hash = head hash) and moves the head in the same statement, so even a writer that skipped the
+lock cannot fork the chain; it fails instead.
+
+Within a process, concurrent record() calls queue on an asyncio lock and the holder appends all
+queued events in its one transaction (group commit), so the cluster-wide lock is taken once per
+batch, not once per event (docs/audit.md, "Cost").
+
+verify_chain() and iter_events() read in keyset batches (seq > last ORDER BY seq LIMIT n), so
+neither holds millions of rows in memory nor a long transaction.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
 
-from govsignin.audit.models import AuditEvent
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from govsignin.audit.chain import GENESIS, event_hash, jsonable, timestamp
+from govsignin.audit.models import AuditChainHead, AuditEvent
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
 
 T = AuditEvent.__table__
+H = AuditChainHead.__table__
+
+VERIFY_BATCH = 2000
+EXPORT_BATCH = 1000
+MAX_BATCH = 200  # events appended in one transaction at most
+
+_LOCK_HEAD = select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()  # no-op clause on SQLite
+
+
+class ChainHeadMissing(RuntimeError):
+    def __init__(self):
+        super().__init__("The audit chain head is missing: run `govsignin db upgrade`.")
 
 
 class Audit:
+    """record() appends one event and returns once it is committed.
+
+    Inside one process, appends queue on an asyncio lock rather than on the database (so waiting
+    sign-ins do not each hold a pooled connection, nor poll SQLite's busy handler), and whoever
+    holds the lock appends everything queued behind it in the same transaction: under load one
+    lock round trip and one COMMIT serve many events (group commit). A batch that fails is retried
+    one event per transaction, so one bad event cannot fail its neighbours' record().
+    """
+
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._lock = asyncio.Lock()
+        self._queue: list[tuple[dict[str, Any], asyncio.Future]] = []
 
     async def record(
         self,
@@ -29,10 +79,169 @@ class Audit:
         if request is not None:
             ip = request.client.host if request.client else None
             ua = (request.headers.get("user-agent") or "")[:512] or None
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(T).values(
-                    tag=str(tag), created_at=utcnow(), user_id=user_id, client_id=client_id,
-                    ip=ip, user_agent=ua, details=details,
+        event = {
+            "tag": str(tag), "created_at": utcnow(), "user_id": user_id, "client_id": client_id,
+            "ip": ip, "user_agent": ua, "details": jsonable(details),
+        }
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((event, done))
+        async with self._lock:
+            if not done.done():  # nobody took it along: append it and whatever queued behind it
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                appending = asyncio.ensure_future(self._append_batch(batch))
+                try:
+                    await asyncio.shield(appending)
+                except asyncio.CancelledError:  # our caller gave up; the batch is not only ours
+                    await asyncio.shield(appending)
+                    raise
+        await done
+
+    async def _append_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future]]) -> None:
+        try:
+            await self._transaction([event for event, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            for event, done in batch:  # find the culprit; the others still land
+                try:
+                    await self._transaction([event])
+                except Exception as one:  # noqa: BLE001 - handed to that event's caller
+                    _settle(done, one)
+                else:
+                    _settle(done, None)
+        else:
+            for _, done in batch:
+                _settle(done, None)
+
+    async def _transaction(self, events: list[dict[str, Any]]) -> None:
+        if self._sqlite:
+            async with self.engine.connect() as conn:
+                # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the
+                # write lock first, so the head we read is the head we extend.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await _append(conn, events)
+                await conn.commit()
+        else:
+            async with self.engine.begin() as conn:
+                await _append(conn, events)
+
+
+def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
+    if done.done():
+        return
+    if exc is None:
+        done.set_result(None)
+    else:
+        done.set_exception(exc)
+
+
+async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
+    head = (await conn.execute(_LOCK_HEAD)).one_or_none()
+    if head is None:
+        raise ChainHeadMissing()
+    seq, prev = head.seq, head.hash
+    rows = []
+    for event in events:
+        seq += 1
+        row = {**event, "seq": seq, "prev_hash": prev}
+        row["hash"] = prev = event_hash(row)
+        rows.append(row)
+    await conn.execute(insert(T), rows)  # in order; the trigger checks each row and moves the head
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def event_document(row) -> dict[str, Any]:
+    """One event as exported (and as hashed, plus id and hash)."""
+    return {
+        "id": row.id, "seq": row.seq, "tag": row.tag, "created_at": timestamp(row.created_at),
+        "user_id": row.user_id, "client_id": row.client_id, "ip": row.ip, "user_agent": row.user_agent,
+        "details": row.details if row.details is not None else {}, "prev_hash": row.prev_hash, "hash": row.hash,
+    }
+
+
+async def chain_head(engine: AsyncEngine) -> tuple[int, str]:
+    async with engine.connect() as conn:
+        head = (await conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1))).one_or_none()
+    if head is None:
+        raise ChainHeadMissing()
+    return head.seq, head.hash
+
+
+async def _batches(engine: AsyncEngine, where, batch_size: int) -> AsyncIterator[list]:
+    last = 0
+    while True:
+        async with engine.connect() as conn:  # one short read per batch: no long transaction
+            rows = (
+                await conn.execute(
+                    select(T).where(T.c.seq > last, *where).order_by(T.c.seq).limit(batch_size)
                 )
-            )
+            ).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].seq
+
+
+async def verify_chain(engine: AsyncEngine, batch_size: int = VERIFY_BATCH) -> dict[str, Any]:
+    """Walk the chain up to the head as it was when the walk began; stop at the first break.
+
+    Returns {"ok", "events", "head": {"seq", "hash"}, "broken": None | {"id", "seq", "reason",
+    "message"}}; reason is one of gap, prev_link, hash_mismatch, truncated, head_mismatch.
+    """
+    head_seq, head_hash = await chain_head(engine)
+    expected_seq, expected_prev, previous_id = 1, GENESIS, None
+    checked = 0
+
+    def report(broken=None):
+        return {"ok": broken is None, "events": checked, "head": {"seq": head_seq, "hash": head_hash}, "broken": broken}
+
+    def at(row, reason, message):
+        return report({"id": row.id, "seq": row.seq, "reason": reason, "message": message})
+
+    async for rows in _batches(engine, [T.c.seq <= head_seq], batch_size):
+        for row in rows:
+            if row.seq != expected_seq:
+                return at(row, "gap", f"the chain jumps from seq {expected_seq - 1} to {row.seq}: "
+                                      f"{row.seq - expected_seq} event(s) before it are missing")
+            if row.prev_hash != expected_prev:
+                before = f"event id {previous_id}" if previous_id is not None else "the genesis value"
+                return at(row, "prev_link", f"its prev_hash does not match the hash of {before}: "
+                                            "one of the two was altered or replaced")
+            document = {c: getattr(row, c) for c in ("seq", "tag", "created_at", "user_id", "client_id",
+                                                      "ip", "user_agent", "details", "prev_hash")}
+            if event_hash(document) != row.hash:
+                return at(row, "hash_mismatch", "its contents no longer match its hash: "
+                                                "it was altered after it was recorded")
+            expected_prev, previous_id = row.hash, row.id
+            expected_seq += 1
+            checked += 1
+    if checked != head_seq:
+        return report({"id": previous_id, "seq": checked, "reason": "truncated",
+                       "message": f"the chain ends at seq {checked} but its head says {head_seq}: "
+                                  "events at the end were removed"})
+    if expected_prev != head_hash:
+        return report({"id": previous_id, "seq": checked, "reason": "head_mismatch",
+                       "message": "the last event's hash differs from the chain head's"})
+    return report()
+
+
+async def iter_events(
+    engine: AsyncEngine,
+    *,
+    since_seq: int = 0,
+    since_time: dt.datetime | None = None,
+    batch_size: int = EXPORT_BATCH,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Events after seq `since_seq` (and at or after `since_time`), in chain order, in batches.
+
+    An event becomes visible only after every event before it has committed (appends serialise
+    on the head until COMMIT), so a reader that resumes from the last seq it saw misses nothing.
+    """
+    where = [T.c.seq > since_seq]
+    if since_time is not None:
+        where.append(T.c.created_at >= since_time)
+    async for rows in _batches(engine, where, batch_size):
+        yield [event_document(r) for r in rows]
