@@ -242,3 +242,17 @@ async def test_the_notice_email_cancels_the_change(client, services):
     from govsignin.accounts.mfa import pending_mfa_reset
 
     assert await pending_mfa_reset(services, citizen.user_id) is None
+
+
+async def test_the_new_password_follows_the_account_creation_rules(client, services):
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    await _to_password(client, rp, citizen)
+    await client.get("/reset-password-request")
+    await post_page(client, "/reset-password-request")
+    await post_page(client, "/reset-password-check-email", code=await _last_code(services, citizen.email))
+    await post_page(client, "/reset-password-2fa-auth-app", code=citizen.code())
+    common = await post_page(client, "/reset-password", **{"password": "password123", "confirm-password": "password123"})
+    assert common.status_code == 400 and "stronger password" in common.text
+    same = await post_page(client, "/reset-password", **{"password": citizen.password, "confirm-password": citizen.password})
+    assert same.status_code == 400 and "already using that password" in same.text

@@ -29,6 +29,7 @@ from govsignin.accounts.mfa import (
 )
 from govsignin.accounts.models import PasswordCredential
 from govsignin.accounts.passkeys import Passkeys
+from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.recovery_codes import (
     generate_recovery_codes,
     looks_like_recovery_code,
@@ -322,25 +323,6 @@ async def reset_password_recovery_code(request):
     return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE, rule="registering")
 
 
-def password_problem(password: str) -> str | None:
-    """One Login's password rules (PasswordValidator): 8–256 characters, a digit and a non-digit."""
-    try:  # the account-creation policy (common passwords too), when present
-        from govsignin.accounts.password_policy import password_problem as policy
-    except ImportError:
-        policy = None
-    if policy is not None:
-        return policy(password)
-    if not password:
-        return N_("Enter a password")
-    if len(password) < 8:
-        return N_("Your password must be at least 8 characters long")
-    if len(password) > 256:
-        return N_("Your password must be 256 characters or fewer")
-    if not (any(c.isdigit() for c in password) and any(not c.isdigit() for c in password)):
-        return N_("Your password must contain letters and numbers")
-    return None
-
-
 async def reset_password(request):
     page = await open_page(request, State.RESET_PASSWORD)
     if not isinstance(page, Page):
@@ -353,12 +335,8 @@ async def reset_password(request):
         return page.render(request, T + "reset-password.html")
     password, confirm = page.form.get("password", ""), page.form.get("confirm-password", "")
     error = None
-    if problem := password_problem(password):
-        error = _error("password", problem)
-    elif not confirm:
-        error = _error("confirm-password", N_("Re-type your password"))
-    elif confirm != password:
-        error = _error("confirm-password", N_("Enter the same password in both fields"))
+    if problem := password_problem(password, confirm):  # the same rules as account creation
+        error = _error(*problem)
     else:
         user = await services.accounts.get(journey.user_id)
         if await services.accounts.check_password(user, password):
