@@ -146,4 +146,7 @@ def configure_logging(settings=None, stream: TextIO | None = None, force: bool =
     access.handlers = []
     access.propagate = False
     access.disabled = True
+    # httpx logs every request's full URL at INFO (query strings included): warnings only.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     _configured = True
