@@ -79,12 +79,6 @@ def routes(settings: Settings) -> list:
     ]
 
 
-async def _database_error(request, exc: DBAPIError):
-    if exc.connection_invalidated or type(exc).__name__ in ("OperationalError", "InterfaceError"):
-        return await errors.unavailable(request, exc)
-    return await errors.server_error(request, exc)
-
-
 class GovSignIn(Starlette):
     """Starlette with the request middleware (request id, log line, latency) outermost, around
     Starlette's own error middleware: so it sees the real status of a 500, and tags it too."""
@@ -121,7 +115,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
         exception_handlers={
             HTTPException: errors.not_found,
-            DBAPIError: _database_error,
+            DBAPIError: errors.dependency_error,  # 503 only for outages (errors.dependency_outage)
+            OSError: errors.dependency_error,
             ConnectionError: errors.unavailable,
             RedisConnectionError: errors.unavailable,
             RedisTimeoutError: errors.unavailable,

@@ -31,5 +31,7 @@ async def readyz(request):
     except Exception as exc:
         checks["store"] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
+    # Like every 503 during an outage, say when to ask again.
+    headers = NO_STORE if ready else {**NO_STORE, "Retry-After": "5"}
     return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503, headers=NO_STORE)
+                        status_code=200 if ready else 503, headers=headers)
