@@ -51,12 +51,9 @@ class RequestObservability:
     def __init__(self, app, routes):
         self.app = app
         self.templates = route_templates(routes)
+        # (route, method) -> label children, resolved on first use and then reused: no
+        # `.labels()` call per request, and no zero-filled series for routes never requested.
         self._children: dict[tuple, tuple] = {}
-        # Pre-resolve the histogram child of every (route, allowed method).
-        for route in routes:
-            template = self.templates.get(id(route))
-            for method in getattr(route, "methods", None) or ("GET", "HEAD"):
-                self._child(route, method, template)
 
     def _child(self, route, method: str, template: str | None):
         key = (id(route) if route is not None else None, method)
