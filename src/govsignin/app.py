@@ -13,6 +13,7 @@ from pathlib import Path
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Mount, Route
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HTTPException: errors.not_found,
             DBAPIError: errors.dependency_error,  # 503 only for outages (errors.dependency_outage)
             OSError: errors.dependency_error,
+            PoolTimeout: errors.dependency_error,  # not a DBAPIError: would have been a 500
             ConnectionError: errors.unavailable,
             RedisConnectionError: errors.unavailable,
             RedisTimeoutError: errors.unavailable,

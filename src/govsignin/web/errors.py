@@ -7,6 +7,7 @@ import errno
 import socket
 
 import structlog
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
 
 log = structlog.get_logger(__name__)
@@ -70,7 +71,7 @@ def dependency_outage(exc: BaseException | None) -> bool:
         sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
         if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES):
             return True
-        if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, PoolTimeout)):
             return True
         if isinstance(exc, OSError) and (exc.errno in _OUTAGE_ERRNOS or str(exc).startswith("Multiple exceptions")):
             return True  # asyncio's create_connection to several addresses, all refused
@@ -79,7 +80,8 @@ def dependency_outage(exc: BaseException | None) -> bool:
 
 
 async def dependency_error(request, exc):
-    """DBAPIError and OSError: 503 when a dependency is down, else a real 500."""
+    """DBAPIError, OSError and the pool's timeout (every connection busy for pool_timeout,
+    30 s: overload or a stalled database): 503 when a dependency is down, else a real 500."""
     if dependency_outage(exc):
         return await unavailable(request, exc)
     return await server_error(request, exc)
