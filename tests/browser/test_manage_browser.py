@@ -126,11 +126,11 @@ async def test_walk_every_account_page(live_server, registered, page):
 
     # Change the phone number: a code by text message.
     await page.get_by_role("link", name="Change phone number").first.click()
-    await page.get_by_label("Mobile phone number", exact=True).fill("07700 900456")
+    await page.get_by_label("Mobile phone number", exact=True).fill("07911 654321")
     await button(page, "Continue")
     await expect(page.locator("h1").first).to_have_text("Check your phone")
     await page.get_by_label("Enter the 6 digit security code", exact=True).fill(
-        last_message(live_server, "+447700900456")["personalisation"]["code"])
+        last_message(live_server, "+447911654321")["personalisation"]["code"])
     await button(page, "Continue")
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("You have changed your phone number")
 

@@ -112,13 +112,15 @@ async def test_change_email_refuses_an_address_in_use(client, services):
 async def test_change_password(client, services):
     citizen = await account_client(client, services)
     await reprompt(client, citizen, "/account/change-password")
-    short = await submit(client, "/account/change-password", password="abc1", confirm_password="abc1")
-    assert short.status_code == 400 and error_summary(short.text)
-    mismatch = await submit(client, "/account/change-password", password="a-new-password-77", confirm_password="other-77x")
+    short = await submit(client, "/account/change-password", password="abc1", **{"confirm-password": "abc1"})
+    assert short.status_code == 400 and "at least 8 characters" in error_summary(short.text)
+    common = await submit(client, "/account/change-password", password="password1", **{"confirm-password": "password1"})
+    assert common.status_code == 400 and "stronger password" in error_summary(common.text)
+    mismatch = await submit(client, "/account/change-password", password="a-new-password-77", **{"confirm-password": "other-77x"})
     assert mismatch.status_code == 400 and "same password" in error_summary(mismatch.text)
-    same = await submit(client, "/account/change-password", password=citizen.password, confirm_password=citizen.password)
+    same = await submit(client, "/account/change-password", password=citizen.password, **{"confirm-password": citizen.password})
     assert same.status_code == 400 and "already using" in error_summary(same.text)
-    done = await submit(client, "/account/change-password", password="a-new-password-77", confirm_password="a-new-password-77")
+    done = await submit(client, "/account/change-password", password="a-new-password-77", **{"confirm-password": "a-new-password-77"})
     assert done.headers["location"] == "/account/security?updated=password"
     user = await services.accounts.get(citizen.user_id)
     assert await services.accounts.check_password(user, "a-new-password-77")
@@ -130,14 +132,14 @@ async def test_change_phone_number_with_an_sms_code(client, services):
     citizen = await account_client(client, services)
     await reprompt(client, citizen, "/account/change-phone-number")
     bad = await submit(client, "/account/change-phone-number", phone="12")
-    assert bad.status_code == 400 and "UK mobile" in error_summary(bad.text)
-    response = await submit(client, "/account/change-phone-number", phone="07700 900123")
+    assert bad.status_code == 400 and "mobile phone number" in error_summary(bad.text)
+    response = await submit(client, "/account/change-phone-number", phone="07911 123456")
     assert response.headers["location"] == "/account/check-your-phone"
-    message = (await read_outbox(services, "+447700900123", last=True))[0]
+    message = (await read_outbox(services, "+447911123456", last=True))[0]
     assert message["channel"] == "sms" and message["template"] == "change-phone-code"
     done = await submit(client, "/account/check-your-phone", code=message["personalisation"]["code"])
     assert done.headers["location"] == "/account/security?updated=phone"
-    assert (await services.accounts.get(citizen.user_id)).phone_number == "+447700900123"
+    assert (await services.accounts.get(citizen.user_id)).phone_number == "+447911123456"
 
 
 async def test_change_authenticator_app(client, services):

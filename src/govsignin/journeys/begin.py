@@ -99,9 +99,11 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     user = await services.accounts.get(session.user_id) if session.signed_in else None
     if user is not None:  # signed in at Cl: only the second factor ("uplift")
         journey.user_id, journey.email = user.id, user.email
-        journey.mfa_kind = "auth_app" if await services.accounts.auth_app_secret(user.id) else None
+        journey.mfa_kind = await default_mfa_kind(services, user.id)
         journey.password_verified = True
-        journey.state = State.ENTER_AUTH_APP_CODE.value if journey.mfa_kind else State.SECOND_FACTOR_NEEDED.value
+        journey.state = {"auth_app": State.ENTER_AUTH_APP_CODE.value, "sms": "enter-code"}.get(
+            journey.mfa_kind, State.SECOND_FACTOR_NEEDED.value
+        )
     journey.history = [journey.state]
     await services.journeys.save(journey)
     await sessions.save(session)

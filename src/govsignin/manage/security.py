@@ -16,14 +16,14 @@ import segno
 from govsignin.accounts.changes import EmailTaken, change_email, change_password, change_phone, set_auth_app
 from govsignin.accounts.codes import OneTimeCodes, Verified
 from govsignin.accounts.mfa import mfa_change_blocked_until, second_factor_methods
+from govsignin.accounts.password_policy import password_problem
+from govsignin.accounts.phone import parse_mobile
 from govsignin.accounts.service import normalise_email
 from govsignin.audit.tags import EventTag
 from govsignin.manage.common import Account, error, go, open_account
 from govsignin.web.i18n import N_
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-UK_MOBILE = re.compile(r"^(?:\+44|0044|0)(7\d{9})$")
-INTERNATIONAL = re.compile(r"^\+[1-9]\d{7,14}$")
 
 UPDATED = {  # ?updated=… → the success banner on the security page
     "email": N_("You have changed your email address"),
@@ -34,25 +34,6 @@ UPDATED = {  # ?updated=… → the success banner on the security page
     "passkey-removed": N_("You have removed a passkey"),
     "backup-removed": N_("You have removed a backup method"),
 }
-
-
-def password_problem(password: str) -> str | None:
-    """One Login's password rules (onelogin-contract.md §2)."""
-    try:  # the account-creation flow's policy, with its common-password list, when installed
-        from govsignin.accounts.password_policy import password_problem as policy
-    except ImportError:
-        policy = None
-    if policy is not None:
-        return policy(password)
-    if not password:
-        return N_("Enter a password")
-    if len(password) < 8:
-        return N_("Your password must be at least 8 characters long")
-    if len(password) > 256:
-        return N_("Your password must be 256 characters or fewer")
-    if not (any(c.isdigit() for c in password) and any(not c.isdigit() for c in password)):
-        return N_("Your password must contain letters and numbers")
-    return None
 
 
 def _now_text() -> str:
@@ -160,14 +141,10 @@ async def change_password_page(request):
     if request.method == "GET":
         return account.render(request, "manage/change-password.html")
     password = account.form.get("password", "")
-    confirm = account.form.get("confirm_password", "")
+    confirm = account.form.get("confirm-password", "")
     problem = None
-    if text := password_problem(password):
-        problem = error("password", text)
-    elif not confirm:
-        problem = error("confirm_password", N_("Re-type your new password"))
-    elif password != confirm:
-        problem = error("confirm_password", N_("Enter the same password in both fields"))
+    if broken := password_problem(password, confirm):  # account creation's policy
+        problem = error(*broken)
     elif await services.accounts.check_password(user, password):
         problem = error("password", N_("You are already using that password. Enter a different password"))
     if problem:
@@ -180,15 +157,6 @@ async def change_password_page(request):
 
 # --- phone -----------------------------------------------------------------------------------
 
-def normalise_phone(value: str) -> str | None:
-    compact = re.sub(r"[\s\-()]", "", value)
-    if m := UK_MOBILE.match(compact):
-        return "+44" + m.group(1)
-    if INTERNATIONAL.match(compact):
-        return compact
-    return None
-
-
 async def change_phone_page(request):
     account = await open_account(request, password=True, mfa_change=True)
     if not isinstance(account, Account):
@@ -197,12 +165,10 @@ async def change_phone_page(request):
     if request.method == "GET":
         return account.render(request, "manage/change-phone-number.html", phone="")
     raw = account.form.get("phone", "").strip()
-    phone = normalise_phone(raw)
+    phone, text = parse_mobile(raw)  # account creation's rules (UK or international mobiles)
     problem = None
-    if not raw:
-        problem = error("phone", N_("Enter a phone number"))
-    elif phone is None:
-        problem = error("phone", N_("Enter a UK mobile phone number, like 07700 900000, or an international number starting with +"))
+    if text:
+        problem = error("phone", text)
     elif phone == user.phone_number:
         problem = error("phone", N_("You are already using that phone number. Enter a different phone number"))
     if problem:
