@@ -372,9 +372,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--output")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.runs, args.tokens, args.static, args.latency_requests = 1, 60, 400, 3200
-        args.contention_sign_ins, args.probes = 16, 40
+    if args.quick:  # smaller defaults; options given explicitly still win
+        parser.set_defaults(runs=1, tokens=60, static=400, latency_requests=3200, contention_sign_ins=16, probes=40)
+        args = parser.parse_args(argv)
 
     node_version = ensure_node()
     op_version = json.loads((NODE_DIR / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]

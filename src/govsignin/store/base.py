@@ -14,6 +14,13 @@ class Store(Protocol):
 
     async def set(self, key: str, value: str, ttl: float) -> None: ...
 
+    async def set_many(self, items) -> None:
+        """Several (key, value, ttl) in one trip."""
+
+    def transaction(self):
+        """`async with store.transaction() as tx:` the same operations in one trip's worth of
+        work: one connection and one commit on SQL; on Redis, the store itself."""
+
     async def add(self, key: str, value: str, ttl: float) -> bool:
         """Set only if absent (or expired). True if this call set it: the replay check."""
 

@@ -1,16 +1,95 @@
-"""The Store on SQL (SQLite or PostgreSQL), each operation one short transaction."""
+"""The Store on SQL (SQLite or PostgreSQL), each operation one short transaction.
+
+`transaction()` runs several operations on one connection in one transaction (one pool
+checkout, one commit): the token exchange's code pop and its two writes cost one trip, not three.
+"""
 
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
 
-from sqlalchemy import and_, case, cast, delete, select, text, Integer, String
+from sqlalchemy import and_, bindparam, case, cast, delete, select, text, Integer, String
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govsignin.store.models import EphemeralEntry
 
 T = EphemeralEntry.__table__
+
+
+class _Ops:
+    """The operations, on a connection that is already in a transaction.
+
+    Each statement is built once with bound parameters, so SQLAlchemy compiles it once (its
+    cache key never changes) and a call only binds values.
+    """
+
+    def __init__(self, insert):
+        upsert = insert(T)
+        self._get = select(T.c.value).where(T.c.key == bindparam("key"), T.c.expires_at > bindparam("now"))
+        self._set = upsert.on_conflict_do_update(
+            index_elements=[T.c.key],
+            set_={"value": upsert.excluded.value, "expires_at": upsert.excluded.expires_at},
+        )
+        # An expired entry does not block: overwrite it, but never a live one.
+        self._add = upsert.on_conflict_do_update(
+            index_elements=[T.c.key],
+            set_={"value": upsert.excluded.value, "expires_at": upsert.excluded.expires_at},
+            where=T.c.expires_at <= bindparam("now"),
+        ).returning(T.c.key)
+        self._pop = delete(T).where(T.c.key == bindparam("key")).returning(T.c.value, T.c.expires_at)
+        self._delete = delete(T).where(T.c.key.in_(bindparam("keys", expanding=True)))
+
+    async def get(self, conn: AsyncConnection, key: str) -> str | None:
+        row = (await conn.execute(self._get, {"key": key, "now": time.time()})).first()
+        return row[0] if row else None
+
+    async def set_many(self, conn: AsyncConnection, items) -> None:
+        now = time.time()
+        rows = [{"key": k, "value": v, "expires_at": now + ttl} for k, v, ttl in items]
+        if rows:  # one row: execute; several: executemany, still one trip
+            await conn.execute(self._set, rows[0] if len(rows) == 1 else rows)
+
+    async def add(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> bool:
+        now = time.time()
+        params = {"key": key, "value": value, "expires_at": now + ttl, "now": now}
+        return (await conn.execute(self._add, params)).first() is not None
+
+    async def pop(self, conn: AsyncConnection, key: str) -> str | None:
+        row = (await conn.execute(self._pop, {"key": key})).first()
+        if row is None or row[1] <= time.time():
+            return None
+        return row[0]
+
+    async def delete(self, conn: AsyncConnection, keys) -> None:
+        await conn.execute(self._delete, {"keys": list(keys)})
+
+
+class Transaction:
+    """Store operations on one connection, committed together when the block ends."""
+
+    def __init__(self, ops: _Ops, conn: AsyncConnection):
+        self._ops, self._conn = ops, conn
+
+    async def get(self, key: str) -> str | None:
+        return await self._ops.get(self._conn, key)
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self._ops.set_many(self._conn, [(key, value, ttl)])
+
+    async def set_many(self, items) -> None:
+        await self._ops.set_many(self._conn, items)
+
+    async def add(self, key: str, value: str, ttl: float) -> bool:
+        return await self._ops.add(self._conn, key, value, ttl)
+
+    async def pop(self, key: str) -> str | None:
+        return await self._ops.pop(self._conn, key)
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self._ops.delete(self._conn, keys)
 
 
 class DatabaseStore:
@@ -19,50 +98,43 @@ class DatabaseStore:
         self._insert = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
+        self._ops = _Ops(self._insert)
+
+    @asynccontextmanager
+    async def transaction(self):
+        """Several operations, one connection, one commit (rolled back if the block raises).
+
+        Only store operations and CPU work belong inside: awaiting anything that writes to the
+        database through another connection could wait on this transaction's lock (SQLite).
+        """
+        async with self.engine.begin() as conn:
+            yield Transaction(self._ops, conn)
 
     async def get(self, key: str) -> str | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(T.c.value).where(T.c.key == key, T.c.expires_at > time.time())
-                )
-            ).first()
-        return row[0] if row else None
+            return await self._ops.get(conn, key)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        expires = time.time() + ttl
-        stmt = self._insert(T).values(key=key, value=value, expires_at=expires)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[T.c.key], set_={"value": value, "expires_at": expires}
-        )
         async with self.engine.begin() as conn:
-            await conn.execute(stmt)
+            await self._ops.set_many(conn, [(key, value, ttl)])
+
+    async def set_many(self, items) -> None:
+        """Several (key, value, ttl) at once: one statement."""
+        async with self.engine.begin() as conn:
+            await self._ops.set_many(conn, list(items))
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
-        now = time.time()
-        stmt = self._insert(T).values(key=key, value=value, expires_at=now + ttl)
-        # An expired entry does not block: overwrite it, but never a live one.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[T.c.key],
-            set_={"value": value, "expires_at": now + ttl},
-            where=T.c.expires_at <= now,
-        ).returning(T.c.key)
         async with self.engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-        return row is not None
+            return await self._ops.add(conn, key, value, ttl)
 
     async def pop(self, key: str) -> str | None:
-        stmt = delete(T).where(T.c.key == key).returning(T.c.value, T.c.expires_at)
         async with self.engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-        if row is None or row[1] <= time.time():
-            return None
-        return row[0]
+            return await self._ops.pop(conn, key)
 
     async def delete(self, *keys: str) -> None:
         if keys:
             async with self.engine.begin() as conn:
-                await conn.execute(delete(T).where(T.c.key.in_(keys)))
+                await self._ops.delete(conn, keys)
 
     async def incr(self, key: str, ttl: float) -> int:
         now = time.time()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import redis.asyncio as redis
 
 # INCR, and set the expiry only when this increment created the key.
@@ -26,6 +28,23 @@ class RedisStore:
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+
+    async def set_many(self, items) -> None:
+        """Several (key, value, ttl) in one round trip (a pipeline, each SET atomic)."""
+        items = list(items)
+        if len(items) == 1:
+            await self.set(*items[0])
+        elif items:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, value, ttl in items:
+                    pipe.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+                await pipe.execute()
+
+    @asynccontextmanager
+    async def transaction(self):
+        """The DatabaseStore's batch, for the same callers: on Redis every operation is
+        already atomic and applied at once, so this is the store itself."""
+        yield self
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))

@@ -40,24 +40,42 @@ async def exchange(services, client, params: dict, request=None):
     if limited := await token_limited(request, client.client_id):  # before the code is spent
         return limited
     code_key = token_hash(code)
-    raw = await store.pop(f"code:{code_key}")
+    access_token = new_token()
+    access_key = token_hash(access_token)
+    # One store transaction: consume the code, remember what it issued (so a replay can revoke
+    # it) and, only if the request matches the code, store the access token. A mismatch still
+    # spends the code; the error is raised once that is committed.
+    async with store.transaction() as tx:
+        raw = await tx.pop(f"code:{code_key}")
+        if raw is not None:
+            spent = (f"code-spent:{code_key}", access_key, settings.code_ttl)
+            try:
+                record = json.loads(raw)
+                _check_grant(record, client, redirect_uri, params.get("code_verifier"))
+                sub = subject_for(client, record["internal_sub"], settings.subject_salt)
+                access = json.dumps(
+                    {
+                        "user_id": record["user_id"],
+                        "client_id": client.client_id,
+                        "sub": sub,
+                        "scope": record["scope"],
+                        "claims": record["claims"],
+                        "sid": record["sid"],
+                    }
+                )
+            except Exception as exc:  # the code is spent all the same: commit, then raise
+                await tx.set(*spent)
+                error = exc
+            else:
+                error = None
+                await tx.set_many([spent, (f"at:{access_key}", access, settings.access_token_ttl)])
     if raw is None:
         await _revoke_if_replayed(services, code_key, client, request)
         raise InvalidGrant("Invalid authorization code")
-    record = json.loads(raw)
-    access_token = new_token()
-    access_key = token_hash(access_token)
-    # Remember what this code issued, so a replay can revoke it.
-    await store.set(f"code-spent:{code_key}", access_key, settings.code_ttl)
-
-    if record["client_id"] != client.client_id:
-        raise InvalidGrant("Invalid authorization code")
-    if record["redirect_uri"] != redirect_uri:
-        raise InvalidGrant("Redirect URI does not match the authorization request")
-    _check_pkce(record.get("code_challenge"), params.get("code_verifier"))
+    if error is not None:
+        raise error
 
     now = int(time.time())
-    sub = subject_for(client, record["internal_sub"], settings.subject_salt)
     claims = {
         "iss": settings.issuer_url(),
         "sub": sub,
@@ -73,20 +91,6 @@ async def exchange(services, client, params: dict, request=None):
     if record.get("nonce") is not None:
         claims["nonce"] = record["nonce"]
     id_token = await sign(services.keys, client.id_token_alg, claims)
-    await store.set(
-        f"at:{access_key}",
-        json.dumps(
-            {
-                "user_id": record["user_id"],
-                "client_id": client.client_id,
-                "sub": sub,
-                "scope": record["scope"],
-                "claims": record["claims"],
-                "sid": record["sid"],
-            }
-        ),
-        settings.access_token_ttl,
-    )
     metrics.token_issued("authorization_code", client.id_token_alg)
     return json_response(
         {
@@ -105,6 +109,14 @@ async def _revoke_if_replayed(services, code_key: str, client, request) -> None:
         await services.audit.record(
             EventTag.AuthorizationCodeReplayed, client_id=client.client_id, request=request
         )
+
+
+def _check_grant(record: dict, client, redirect_uri: str, verifier: str | None) -> None:
+    if record["client_id"] != client.client_id:
+        raise InvalidGrant("Invalid authorization code")
+    if record["redirect_uri"] != redirect_uri:
+        raise InvalidGrant("Redirect URI does not match the authorization request")
+    _check_pkce(record.get("code_challenge"), verifier)
 
 
 def _check_pkce(challenge: str | None, verifier: str | None) -> None:
