@@ -126,11 +126,11 @@ async def test_walk_every_account_page(live_server, registered, page):
 
     # Change the phone number: a code by text message.
     await page.get_by_role("link", name="Change phone number").first.click()
-    await page.get_by_label("Mobile phone number", exact=True).fill("07911 654321")
+    await page.get_by_label("Mobile phone number", exact=True).fill("07911 123457")
     await button(page, "Continue")
     await expect(page.locator("h1").first).to_have_text("Check your phone")
     await page.get_by_label("Enter the 6 digit security code", exact=True).fill(
-        last_message(live_server, "+447911654321")["personalisation"]["code"])
+        last_message(live_server, "+447911123457")["personalisation"]["code"])
     await button(page, "Continue")
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("You have changed your phone number")
 
@@ -216,3 +216,25 @@ async def test_delete_account(live_server, registered, receiver, page):
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await button(page, "Continue")
     await expect(page.locator(".govuk-error-summary")).to_contain_text("Incorrect email address or password")
+
+
+async def test_add_and_remove_a_passkey(live_server, context, page):
+    email, secret = new_account(live_server)
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True}})
+    await page.goto(f"{live_server.url}/account/security")
+    await sign_in(page, email, secret)
+    await expect(page.locator("h1").first).to_have_text("Security")
+    await page.get_by_role("link", name="Add a passkey").click()
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await button(page, "Continue")
+    await expect(page.locator("h1").first).to_have_text("Add a passkey")
+    await button(page, "Create a passkey")
+    await expect(page.locator(".govuk-notification-banner")).to_contain_text("You have added a passkey")
+    await page.get_by_role("link", name=re.compile("^Remove")).last.click()
+    await button(page, "Remove passkey")
+    await expect(page.locator(".govuk-notification-banner")).to_contain_text("You have removed a passkey")
+    await expect(page.get_by_text("You have not added a passkey.")).to_be_visible()

@@ -22,6 +22,9 @@ async def reprompt(client, citizen, target: str):
     response = await client.get(target)
     assert response.status_code == 303 and response.headers["location"].startswith("/account/enter-password"), response.headers
     page = await client.get(response.headers["location"])
+    from urllib.parse import parse_qs, urlsplit
+
+    assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == [target]
     response = await client.post("/account/enter-password", data={
         "csrf_token": csrf_of(page.text), "next": target, "password": citizen.password})
     assert response.status_code == 303 and response.headers["location"] == target

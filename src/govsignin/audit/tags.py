@@ -17,6 +17,7 @@ class EventTag(StrEnum):
     LoginSuccess = "account:login:success"
     LogoutEverywhere = "account:logout:everywhere"
     LogoutSuccess = "account:logout:success"
+    PasskeyAdded = "account:passkey:added"
     PasskeyRemoved = "account:passkey:removed"
     PasswordChanged = "account:password:changed"
     PasswordLockout = "account:password:lockout"

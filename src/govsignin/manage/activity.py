@@ -31,13 +31,13 @@ DESCRIPTIONS: dict[str, str] = {
     EventTag.PasswordLockout: N_("Your account was locked after too many wrong passwords"),
     EventTag.PhoneChanged: N_("You changed your phone number"),
     EventTag.BackupMethodRemoved: N_("You removed a backup security code method"),
+    EventTag.PasskeyAdded: N_("You added a passkey"),
     EventTag.PasskeyRemoved: N_("You removed a passkey"),
     EventTag.RecoveryCodesRegenerated: N_("You got new recovery codes"),
 }
 for name, text in (  # tags other flows add (recovery, passkeys), described when they exist
     ("RecoveryCodeUsed", N_("A recovery code was used to sign in")),
     ("PasswordReset", N_("You reset your password")),
-    ("PasskeyAdded", N_("You added a passkey")),
 ):
     if hasattr(EventTag, name):
         DESCRIPTIONS[getattr(EventTag, name)] = text

@@ -31,7 +31,7 @@ REPROMPT_SECONDS = 300  # "enter your password" is valid this long for sensitive
 PENDING_SECONDS = 900  # a change waiting for its code (new email, phone, authenticator app)
 
 # Where a sign-in or a re-prompt may send the citizen back to: only our own account pages.
-ACCOUNT_PATH = re.compile(r"^/account(/[a-z0-9-]+){0,2}$")
+ACCOUNT_PATH = re.compile(r"^/account(/[a-z0-9-]+){0,2}(\?(id|event)=\d{1,12})?$")
 
 
 def safe_return(path: str | None, default: str = "/account") -> str:
@@ -93,7 +93,8 @@ async def open_account(request, *, password: bool = False, mfa_change: bool = Fa
     if session is not None and session.signed_in and session.level == "Cl.Cm":
         user = await services.accounts.get(session.user_id)
     if user is None:
-        return_to = safe_return(request.url.path) if request.method == "GET" else "/account"
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return_to = safe_return(here, safe_return(request.url.path)) if request.method == "GET" else "/account"
         return await begin_account_sign_in(request, services, session, return_to)
     form: dict = {}
     if request.method == "POST":
@@ -106,7 +107,8 @@ async def open_account(request, *, password: bool = False, mfa_change: bool = Fa
     if mfa_change and await mfa_change_blocked_until(services, user.id):
         return go("/account/cannot-change-security-codes")
     if password and not await password_fresh(services, session):
-        back = safe_return(request.url.path) if request.method == "GET" else "/account/security"
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        back = safe_return(here) if request.method == "GET" else "/account/security"
         return go(f"/account/enter-password?next={quote(back, safe='/')}")
     return Account(services, session, user, form)
 

@@ -7,14 +7,15 @@ the password again and respects the 48-hour block after a password reset.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from govsignin.accounts.mfa import second_factor_methods
 from govsignin.accounts.models import MfaMethod, Passkey
-from govsignin.accounts.passkeys import Passkeys
+from govsignin.accounts.passkeys import PasskeyError, Passkeys, new_user_handle
 from govsignin.accounts.recovery_codes import generate_recovery_codes, recovery_codes_left
 from govsignin.audit.tags import EventTag
-from govsignin.manage.common import Account, go, open_account
+from govsignin.manage.common import Account, error, go, open_account
+from govsignin.web.i18n import N_
 
 
 def _int(value: str | None) -> int | None:
@@ -33,6 +34,36 @@ async def recovery_codes(request):
     return account.render(request, "manage/recovery-codes-new.html", codes=codes)
 
 
+async def add_passkey(request):
+    account = await open_account(request, password=True)
+    if not isinstance(account, Account):
+        return account
+    services, user, session = account.services, account.user, account.session
+    passkeys = Passkeys.of(services)
+    mine = await passkeys.for_user(user.id)
+    scope = f"account:{session.id}"
+
+    async def show(status=200, problem=None):
+        handle = mine[0].user_handle if mine else new_user_handle()  # one WebAuthn user per account
+        options = await passkeys.registration_options(
+            scope=scope, user_handle=handle, email=user.email, exclude=[p.credential_id for p in mine])
+        return account.render(request, "manage/add-passkey.html", status=status, options_json=options, error=problem)
+
+    if request.method == "GET":
+        return await show()
+    try:
+        new = await passkeys.verify_registration(scope=scope, response_json=account.form.get("credential", ""))
+    except PasskeyError:
+        return await show(400, error("create-passkey", N_("Your passkey could not be created. Try again")))
+    async with services.sessionmaker() as db, db.begin():
+        kinds = {m.kind: m for m in (await db.execute(select(MfaMethod).where(MfaMethod.user_id == user.id))).scalars()}
+        if "passkey" not in kinds:
+            db.add(MfaMethod(user_id=user.id, kind="passkey", priority="backup" if kinds else "default"))
+        Passkeys.add_to(db, user.id, new, name=N_("Passkey") + f" {len(mine) + 1}")
+    await services.audit.record(EventTag.PasskeyAdded, user_id=user.id, request=request)
+    return go("/account/security?updated=passkey-added")
+
+
 async def remove_passkey(request):
     account = await open_account(request, password=True)
     if not isinstance(account, Account):
@@ -42,10 +73,16 @@ async def remove_passkey(request):
     mine = {p.id: p for p in await Passkeys.of(services).for_user(user.id)}
     if passkey_id not in mine:
         return go("/account/security")
-    if request.method == "GET":
-        return account.render(request, "manage/remove-passkey.html", passkey=mine[passkey_id])
+    methods = await second_factor_methods(services, user.id)
+    only_way = len(mine) == 1 and not methods  # the last passkey and no app or phone
+    if request.method == "GET" or only_way:
+        problem = error("remove", N_("You cannot remove your only way to get security codes. Add another way first")) if only_way else None
+        return account.render(request, "manage/remove-passkey.html", status=400 if request.method == "POST" else 200,
+                              passkey=mine[passkey_id], error=problem)
     async with services.sessionmaker() as db, db.begin():
         await db.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id))
+        if len(mine) == 1:  # no passkeys left: no passkey second factor either
+            await db.execute(delete(MfaMethod).where(MfaMethod.user_id == user.id, MfaMethod.kind == "passkey"))
     await services.audit.record(EventTag.PasskeyRemoved, user_id=user.id, request=request)
     return go("/account/security?updated=passkey-removed")
 

@@ -26,6 +26,7 @@ def manage_routes() -> list:
         Route("/account/change-authenticator-app", security.change_auth_app, methods=BOTH),
         Route("/account/cannot-change-security-codes", security.cannot_change_security_codes, methods=GET),
         Route("/account/recovery-codes", factors.recovery_codes, methods=BOTH),
+        Route("/account/add-passkey", factors.add_passkey, methods=BOTH),
         Route("/account/remove-passkey", factors.remove_passkey, methods=BOTH),
         Route("/account/remove-backup-method", factors.remove_backup_method, methods=BOTH),
         Route("/account/activity-history", activity.activity_history, methods=GET),

@@ -31,6 +31,7 @@ UPDATED = {  # ?updated=… → the success banner on the security page
     "phone": N_("You have changed your phone number"),
     "auth-app": N_("You have changed your authenticator app"),
     "recovery-codes": N_("You have new recovery codes"),
+    "passkey-added": N_("You have added a passkey"),
     "passkey-removed": N_("You have removed a passkey"),
     "backup-removed": N_("You have removed a backup method"),
 }
