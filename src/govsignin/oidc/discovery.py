@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from starlette.responses import Response
-
 from govsignin.oidc.claims import CLAIMS, SUPPORTED_SCOPES
 from govsignin.oidc.token.client_auth import ASSERTION_ALGS
 
@@ -43,15 +41,31 @@ def discovery_document(settings) -> dict:
     }
 
 
+def _json_start(body: bytes, cache_control: bytes) -> list:
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", cache_control),
+    ]
+
+
+class _StaticJSON:
+    """A raw ASGI endpoint: the body and headers are bytes made once, so a request costs two
+    `send` calls (no Request, no Response object). A fresh message per request, since the
+    middleware replaces the headers of the message it is given."""
+
+    def __init__(self, body: bytes, max_age: int):
+        self.body = body
+        self.headers = _json_start(body, f"public, max-age={max_age}".encode())
+
+    async def __call__(self, scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 def static_json(body: dict, max_age: int):
     """An endpoint whose JSON body is serialised once at start-up."""
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    headers = {"Cache-Control": f"public, max-age={max_age}"}
-
-    async def endpoint(request):
-        return Response(payload, media_type="application/json", headers=headers)
-
-    return endpoint
+    return _StaticJSON(json.dumps(body, separators=(",", ":")).encode(), max_age)
 
 
 def trustmark(settings) -> dict:
@@ -63,11 +77,21 @@ def trustmark(settings) -> dict:
     }
 
 
-async def jwks(request):
-    services = request.app.state.services
-    ring = await services.keys.ring()
-    return Response(
-        ring.jwks_json,
-        media_type="application/json",
-        headers={"Cache-Control": f"public, max-age={services.settings.jwks_max_age}"},
-    )
+class _JWKS:
+    """The key ring's pre-serialised JWKS, as a raw ASGI endpoint (see _StaticJSON)."""
+
+    def __init__(self):
+        self._cached = (None, None)  # (jwks bytes, headers) for the ring last served
+
+    async def __call__(self, scope, receive, send):
+        services = scope["app"].state.services
+        body = (await services.keys.ring()).jwks_json
+        cached_body, headers = self._cached
+        if cached_body is not body:
+            headers = _json_start(body, f"public, max-age={services.settings.jwks_max_age}".encode())
+            self._cached = (body, headers)
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": body})
+
+
+jwks = _JWKS()
