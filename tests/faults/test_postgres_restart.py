@@ -2,8 +2,9 @@
 
 One instance on PostgreSQL with the database store (so sessions, journeys, codes and tokens are
 down with the database too) serves bounded traffic — discovery, JWKS, authorize, the first page,
-token, userinfo, readiness — from a background task while PostgreSQL is stopped for about two
-seconds and started again. Requests during the outage get the GOV.UK 503 page or JSON
+token, userinfo, readiness — from a background task while PostgreSQL is stopped for a few
+seconds (two, stretched until a CLI command started during the outage has met it, at most ten)
+and started again. Requests during the outage get the GOV.UK 503 page or JSON
 `temporarily_unavailable`, with Retry-After, and never a 500 or a trace; the instance recovers by
 itself; nothing is half-written: codes issued before the outage work once or are invalid_grant,
 and an account created through the CLI during the outage exists fully or not at all.
@@ -16,6 +17,7 @@ with `-m "not faults"`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -33,6 +35,7 @@ from tests.support.rp import post_page
 pytestmark = pytest.mark.faults
 
 OUTAGE_SECONDS = 2.0
+CLI_WAIT = 8.0  # the longest the outage is stretched for the CLI check
 JSON_PATHS = ("/token", "/userinfo", "/.well-known/", "/readyz", "/healthz")
 
 
@@ -192,11 +195,17 @@ async def test_postgresql_restarted_during_traffic(cluster, pg_url, tmp_path):
         outage_started = time.monotonic()
         try:
             clis.append(start_cli(server, *made_during[0].add_args()))
+            await asyncio.sleep(1.5)  # so that it is still starting when PostgreSQL stops
             await asyncio.to_thread(pg_ctl, cluster, "stop")
             clis.append(start_cli(server, *made_during[1].add_args()))
             during = await http.post("/token", data=rp.token_form(pending[0]))
             await asyncio.sleep(OUTAGE_SECONDS)
             clis.append(start_cli(server, *made_during[2].add_args()))
+            # The CLI takes seconds to start: keep PostgreSQL down until the one started during the
+            # outage has surely met it (at most CLI_WAIT more seconds), so the failure path runs.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(clis[1].wait, CLI_WAIT)
+            met_outage = clis[1].poll() is not None
         finally:
             if not pg_running(cluster):
                 await asyncio.to_thread(pg_ctl, cluster, "start")
@@ -263,6 +272,8 @@ async def test_postgresql_restarted_during_traffic(cluster, pg_url, tmp_path):
         # all (the same email can be added now).
         for made, cli in zip(made_during, clis):
             out, err = await asyncio.to_thread(cli.communicate, timeout=120)
+            if cli is clis[1] and met_outage:  # it ran entirely while PostgreSQL was down
+                assert cli.returncode != 0, out
             assert "Traceback" not in err, err
             if cli.returncode != 0:
                 assert "could not be reached" in err or "refused" in err, err
@@ -274,6 +285,10 @@ async def test_postgresql_restarted_during_traffic(cluster, pg_url, tmp_path):
             browsers.append(browser)
             response = await browser.at(server).post("/token", data=rp.token_form(code))
             assert response.status_code == 200, response.text
+
+        print(f"\nfault summary: {len(traffic.seen)} requests, {len(unavailable)} answered 503; "
+              f"token during the outage: {during.status_code}; "
+              f"CLI account exits: {[c.returncode for c in clis]} (0 = created; non-zero = refused, then added again)")
 
         # A full sign-in and token exchange after recovery, and userinfo with the new token.
         fresh = Citizen.new()
