@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import bindparam, select
 from starlette.responses import RedirectResponse
 
+from govsignin.accounts.models import User
 from govsignin.accounts.registration import default_mfa_kind
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
@@ -22,6 +24,14 @@ from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import NO_STORE, redirect_error
 
 LEVELS = ("Cl", "Cl.Cm")
+# Single sign-on needs only the account's internal subject (and that the account still exists):
+# one column through Core, compiled once, rather than an ORM session and a whole User.
+_INTERNAL_SUBJECT = select(User.internal_subject_id).where(User.id == bindparam("user_id"))
+
+
+async def _internal_subject(services, user_id: str) -> str | None:
+    async with services.engine.connect() as conn:
+        return (await conn.execute(_INTERNAL_SUBJECT, {"user_id": user_id})).scalar()
 
 
 def _reauth_needed(session, auth: AuthorizationRequest) -> bool:
@@ -39,9 +49,9 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
 
     if session.signed_in and not _reauth_needed(session, auth):
         if LEVELS.index(session.level) >= LEVELS.index(auth.credential_level):
-            user = await services.accounts.get(session.user_id)
-            if user is not None:
-                response = await issue_code(services, session, auth, user.internal_subject_id)
+            internal_sub = await _internal_subject(services, session.user_id)
+            if internal_sub is not None:
+                response = await issue_code(services, session, auth, internal_sub)
                 if new_session:
                     sessions.set_cookie(response, session)
                 return _with_language(response, auth)
