@@ -64,3 +64,20 @@ async def test_entries_expire(store):
     await store.incr(f"{k}-n", 0.3)
     await asyncio.sleep(0.6)
     assert await store.incr(f"{k}-n", 60) == 1
+
+
+async def test_the_key_ring_outlives_a_database_outage(settings):
+    """JWKS and signing keep working from the keys already held while the database is away."""
+    from govsignin.services import build_services
+
+    services = build_services(settings.model_copy(update={"key_cache_seconds": 0.0}), with_templates=False)
+    try:
+        ring = await services.keys.ring()
+
+        async def unreachable():
+            raise ConnectionRefusedError("database down")
+
+        services.keys._load = unreachable
+        assert (await services.keys.ring()).jwks_json == ring.jwks_json
+    finally:
+        await services.close()

@@ -23,6 +23,7 @@ from govsignin.db.base import utcnow
 from govsignin.keys.models import SigningKey
 
 ALGORITHMS = ("ES256", "RS256")
+STALE_RETRY_SECONDS = 5.0
 
 
 def generate_key(alg: str):
@@ -151,7 +152,15 @@ class KeyService:
             return ring
         async with self._reload:  # one reload at a time; the others wait and reuse it
             if not self._fresh(self._ring):
-                self._ring = await self._load()
+                try:
+                    self._ring = await self._load()
+                except Exception:
+                    if self._ring is None:
+                        raise
+                    # The database is unreachable: keep signing and publishing the keys we
+                    # already hold (they were valid seconds ago) and try again shortly, rather
+                    # than fail every JWKS and token request for the length of the outage.
+                    self._ring.loaded_at = time.monotonic() - self.settings.key_cache_seconds + STALE_RETRY_SECONDS
             return self._ring
 
     async def _load(self) -> KeyRing:
