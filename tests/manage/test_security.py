@@ -183,3 +183,68 @@ async def test_the_security_page_lists_sign_in_details(client, services):
     page = await client.get("/account/security")
     assert page.status_code == 200
     assert citizen.email in page.text and "Authenticator app" in page.text and "Passkeys" in page.text
+
+
+async def test_add_a_backup_phone_then_make_it_the_default(client, services):
+    from sqlalchemy import select
+
+    from govsignin.accounts.models import MfaMethod
+
+    citizen = await account_client(client, services)
+    page = await reprompt(client, citizen, "/account/change-phone-number?backup=1")
+    assert "Enter the mobile phone number for your backup" in page.text
+    response = await client.post("/account/change-phone-number", data={"csrf_token": csrf_of(page.text), "phone": "07911 123456"})
+    assert response.headers["location"] == "/account/check-your-phone"
+    code = (await read_outbox(services, "+447911123456", last=True))[0]["personalisation"]["code"]
+    done = await submit(client, "/account/check-your-phone", code=code)
+    assert done.headers["location"] == "/account/security?updated=backup-added"
+    security = await client.get("/account/security")
+    assert "Add a backup: text message" not in security.text
+    async with services.sessionmaker() as db:
+        rows = {(m.kind, m.priority): m for m in (await db.execute(select(MfaMethod).where(MfaMethod.user_id == citizen.user_id))).scalars()}
+    assert set(rows) == {("auth_app", "default"), ("sms", "backup")}
+    sms_id = rows[("sms", "backup")].id
+    switched = await submit(client, f"/account/switch-methods?id={sms_id}", id=str(sms_id))
+    assert switched.headers["location"] == "/account/security?updated=switched"
+    async with services.sessionmaker() as db:
+        rows = {(m.kind, m.priority) for m in (await db.execute(select(MfaMethod).where(MfaMethod.user_id == citizen.user_id))).scalars()}
+    assert rows == {("auth_app", "backup"), ("sms", "default")}
+    backup_id = rows and next(m.id for m in (await security_methods(services, citizen.user_id)) if m.priority == "backup")
+    page = await client.get(f"/account/remove-backup-method?id={backup_id}")
+    forged = await client.post("/account/remove-backup-method", data={"csrf_token": csrf_of(page.text), "id": "0"})
+    assert forged.headers["location"] == "/account/security"  # a forged id is ignored
+    removed = await client.post("/account/remove-backup-method", data={"csrf_token": csrf_of(page.text), "id": str(backup_id)})
+    assert removed.headers["location"] == "/account/security?updated=backup-removed"
+
+
+async def test_add_a_backup_authenticator_app(client, services):
+    citizen = await make_phone_citizen(client, services)
+    page = await reprompt(client, citizen, "/account/change-authenticator-app?backup=1")
+    assert "Set up a backup authenticator app" in page.text
+    import re
+
+    secret = re.search(r'id="secret-key">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    done = await client.post("/account/change-authenticator-app", data={"csrf_token": csrf_of(page.text), "code": pyotp.TOTP(secret).now()})
+    assert done.headers["location"] == "/account/security?updated=backup-added"
+    page = await client.get("/account/security")
+    assert "Add a backup: authenticator app" not in page.text
+
+
+async def make_phone_citizen(client, services):
+    """A citizen with an authenticator app as default and nothing else: add the backup app after
+    moving the default to a phone (the API's view: an app cannot be a backup of itself)."""
+    from sqlalchemy import delete
+
+    from govsignin.accounts.models import MfaMethod
+
+    citizen = await account_client(client, services)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(delete(MfaMethod).where(MfaMethod.user_id == citizen.user_id))
+        db.add(MfaMethod(user_id=citizen.user_id, kind="sms", priority="default", phone_number="+447911123456"))
+    return citizen
+
+
+async def security_methods(services, user_id):
+    from govsignin.accounts.mfa import second_factor_methods
+
+    return await second_factor_methods(services, user_id)

@@ -70,3 +70,26 @@ async def mfa_methods(services, user_id: str) -> list[MfaMethod]:
     async with services.sessionmaker() as db:
         rows = await db.execute(select(MfaMethod).where(MfaMethod.user_id == user_id).order_by(MfaMethod.id))
         return list(rows.scalars().all())
+
+
+async def add_backup_method(services, user_id: str, kind: str, *, secret: str | None = None,
+                            phone: str | None = None) -> None:
+    """A backup second factor next to the default one (One Login: one default, backups besides)."""
+    async with services.sessionmaker() as db, db.begin():
+        db.add(MfaMethod(
+            user_id=user_id, kind=kind, priority="backup", phone_number=phone,
+            secret_encrypted=services.accounts.box.encrypt(secret) if secret else None,
+        ))
+
+
+async def switch_default_method(services, user_id: str, backup_id: int) -> bool:
+    """The backup becomes the default and the default a backup. False if it is not a backup."""
+    async with services.sessionmaker() as db, db.begin():
+        backup = await db.get(MfaMethod, backup_id)
+        if backup is None or backup.user_id != user_id or backup.priority != "backup":
+            return False
+        await db.execute(
+            update(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.priority == "default").values(priority="backup")
+        )
+        backup.priority = "default"
+    return True

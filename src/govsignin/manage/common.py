@@ -31,7 +31,7 @@ REPROMPT_SECONDS = 300  # "enter your password" is valid this long for sensitive
 PENDING_SECONDS = 900  # a change waiting for its code (new email, phone, authenticator app)
 
 # Where a sign-in or a re-prompt may send the citizen back to: only our own account pages.
-ACCOUNT_PATH = re.compile(r"^/account(/[a-z0-9-]+){0,2}(\?(id|event)=\d{1,12})?$")
+ACCOUNT_PATH = re.compile(r"^/account(/[a-z0-9-]+){0,2}(\?(id|event|backup)=\d{1,12})?$")
 
 
 def safe_return(path: str | None, default: str = "/account") -> str:

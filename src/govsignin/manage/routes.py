@@ -28,6 +28,7 @@ def manage_routes() -> list:
         Route("/account/recovery-codes", factors.recovery_codes, methods=BOTH),
         Route("/account/add-passkey", factors.add_passkey, methods=BOTH),
         Route("/account/remove-passkey", factors.remove_passkey, methods=BOTH),
+        Route("/account/switch-methods", security.switch_methods, methods=BOTH),
         Route("/account/remove-backup-method", factors.remove_backup_method, methods=BOTH),
         Route("/account/activity-history", activity.activity_history, methods=GET),
         Route("/account/activity-history/report-activity", activity.report_activity, methods=BOTH),

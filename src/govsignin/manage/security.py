@@ -13,7 +13,15 @@ import time
 import pyotp
 import segno
 
-from govsignin.accounts.changes import EmailTaken, change_email, change_password, change_phone, set_auth_app
+from govsignin.accounts.changes import (
+    EmailTaken,
+    add_backup_method,
+    change_email,
+    change_password,
+    change_phone,
+    set_auth_app,
+    switch_default_method,
+)
 from govsignin.accounts.codes import OneTimeCodes, Verified
 from govsignin.accounts.mfa import mfa_change_blocked_until, second_factor_methods
 from govsignin.accounts.password_policy import password_problem
@@ -34,6 +42,8 @@ UPDATED = {  # ?updated=… → the success banner on the security page
     "passkey-added": N_("You have added a passkey"),
     "passkey-removed": N_("You have removed a passkey"),
     "backup-removed": N_("You have removed a backup method"),
+    "backup-added": N_("You have added a backup method"),
+    "switched": N_("You have changed your default method for getting security codes"),
 }
 
 
@@ -163,8 +173,11 @@ async def change_phone_page(request):
     if not isinstance(account, Account):
         return account
     services, user, session = account.services, account.user, account.session
-    if request.method == "GET":
-        return account.render(request, "manage/change-phone-number.html", phone="")
+    if request.method == "GET":  # ?backup=1: a backup phone, not a new number for the default one
+        backup = request.query_params.get("backup") == "1"
+        await account.remember("phone-purpose", "backup" if backup else "change")
+        return account.render(request, "manage/change-phone-number.html", phone="", backup=backup)
+    backup = await account.recall("phone-purpose") == "backup"
     raw = account.form.get("phone", "").strip()
     phone, text = parse_mobile(raw)  # account creation's rules (UK or international mobiles)
     problem = None
@@ -173,10 +186,10 @@ async def change_phone_page(request):
     elif phone == user.phone_number:
         problem = error("phone", N_("You are already using that phone number. Enter a different phone number"))
     if problem:
-        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, error=problem)
+        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, error=problem, backup=backup)
     sent = await OneTimeCodes.of(services).issue("change-phone", phone, scope=session.id)
     if sent.blocked:
-        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw,
+        return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, backup=backup,
                               error=error("phone", N_("You asked to resend the security code too many times. Wait 2 hours and try again")))
     await services.messages.send_sms(phone, "change-phone-code", {"code": sent.code}, _lang(request))
     await account.remember("phone", phone)
@@ -204,6 +217,13 @@ async def check_your_phone(request):
             problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
     if problem:
         return account.render(request, "manage/check-your-phone.html", status=400, phone_hint=phone[-3:], error=problem)
+    if await account.recall("phone-purpose") == "backup":
+        await add_backup_method(services, user.id, "sms", phone=phone)
+        await account.forget("phone")
+        await services.audit.record(EventTag.BackupMethodAdded, user_id=user.id, request=request, kind="sms")
+        await services.messages.send_email(user.email, "security-codes-changed",
+                                           {"time": _now_text(), "change": "backup phone added"}, _lang(request))
+        return go("/account/security?updated=backup-added")
     await change_phone(services, user.id, phone)
     await account.forget("phone")
     await services.audit.record(EventTag.PhoneChanged, user_id=user.id, request=request)
@@ -219,13 +239,16 @@ async def change_auth_app(request):
     if not isinstance(account, Account):
         return account
     services, user = account.services, account.user
+    if request.method == "GET":  # ?backup=1: a backup app beside the default method
+        await account.remember("totp-purpose", "backup" if request.query_params.get("backup") == "1" else "change")
+    backup = await account.recall("totp-purpose") == "backup"
     secret = await account.recall("totp")
     if secret is None:
         secret = pyotp.random_base32()
         await account.remember("totp", secret)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=services.settings.service_name)
     context = {"secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-               "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=2)}
+               "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=2), "backup": backup}
     if request.method == "GET":
         return account.render(request, "manage/change-authenticator-app.html", **context)
     if await services.lockouts.is_blocked("registering", user.id):
@@ -239,9 +262,15 @@ async def change_auth_app(request):
             return account.render(request, "manage/code-blocked.html", status=400)
     if problem:
         return account.render(request, "manage/change-authenticator-app.html", status=400, error=problem, **context)
-    await set_auth_app(services, user.id, secret)
     await account.forget("totp")
     await services.lockouts.clear("registering", user.id)
+    if backup:
+        await add_backup_method(services, user.id, "auth_app", secret=secret)
+        await services.audit.record(EventTag.BackupMethodAdded, user_id=user.id, request=request, kind="auth_app")
+        await services.messages.send_email(user.email, "security-codes-changed",
+                                           {"time": _now_text(), "change": "backup authenticator app added"}, _lang(request))
+        return go("/account/security?updated=backup-added")
+    await set_auth_app(services, user.id, secret)
     await services.audit.record(EventTag.AuthAppChanged, user_id=user.id, request=request)
     await services.messages.send_email(user.email, "security-codes-changed",
                                        {"time": _now_text(), "change": "authenticator app"}, _lang(request))
@@ -265,3 +294,24 @@ def _lang(request) -> str:
 
     return pick_language(request)
 
+
+
+async def switch_methods(request):
+    """Make a backup method the default (and the default a backup)."""
+    account = await open_account(request, password=True, mfa_change=True)
+    if not isinstance(account, Account):
+        return account
+    services, user = account.services, account.user
+    raw = account.form.get("id") or request.query_params.get("id") or ""
+    backups = {m.id: m for m in await second_factor_methods(services, user.id) if m.priority == "backup"}
+    method_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    if method_id not in backups:
+        return go("/account/security")
+    if request.method == "GET":
+        return account.render(request, "manage/switch-methods.html", method=backups[method_id])
+    if not await switch_default_method(services, user.id, method_id):
+        return go("/account/security")
+    await services.audit.record(EventTag.DefaultMethodSwitched, user_id=user.id, request=request)
+    await services.messages.send_email(user.email, "security-codes-changed",
+                                       {"time": _now_text(), "change": "default method switched"}, _lang(request))
+    return go("/account/security?updated=switched")
