@@ -305,7 +305,7 @@ async def measure(args, gov: Server, node: NodeProvider, rp_gov: load.RelyingPar
                 log(f"latency {side.name}: {lat[side.name]}")
         busy = None
         if args.contention_sign_ins:
-            busy = await contention(gov_side, hg, citizens, args.probes, 4)
+            busy = await contention(gov_side, hg, citizens, args.probes, args.sign_in_concurrency)
             log(f"token latency under sign-ins: {busy}")
         for side in sides:
             for b in side.browsers:
@@ -364,7 +364,8 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64, help="latency test connections")
     parser.add_argument("--latency-requests", type=int, default=12800, help="per path and provider; 0 skips")
-    parser.add_argument("--contention-sign-ins", type=int, default=60, help="0 skips the token-under-sign-ins test")
+    parser.add_argument("--contention-sign-ins", type=int, default=80, help="0 skips the token-under-sign-ins test")
+    parser.add_argument("--sign-in-concurrency", type=int, default=8, help="browsers signing in at once")
     parser.add_argument("--probes", type=int, default=150, help="token exchanges timed alone and under sign-ins")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--redis", action="store_true", help=f"govsignin with the Redis store ({REDIS_URL})")
@@ -401,7 +402,7 @@ def main(argv=None) -> int:
         "store": f"{args.database}{' + redis' if args.redis else ''}",
         "node": node_version, "oidc_provider_version": op_version,
         "sizes": {k: getattr(args, k) for k in ("runs", "tokens", "static", "concurrency", "connections",
-                                                "latency_requests", "contention_sign_ins", "probes")},
+                                                "latency_requests", "contention_sign_ins", "sign_in_concurrency", "probes")},
         "machine": info, "summary": summarise(measured["runs"]), **measured,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
