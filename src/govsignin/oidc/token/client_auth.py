@@ -50,7 +50,7 @@ async def private_key_jwt(services, params: dict):
 
     kid = header.get("kid") if isinstance(header.get("kid"), str) else None
     try:
-        key_set = await services.client_keys.key_set(client, kid)
+        key_set = await _key_set(services, client, kid)
     except ClientKeysUnavailable:
         raise ServerError("The service's keys could not be fetched")
     candidates = [k for k in key_set.keys if kid is None or k.kid == kid or k.kid is None]
@@ -91,6 +91,26 @@ async def private_key_jwt(services, params: dict):
     if not await services.store.add(jti_key, "1", exp + skew - now + 1):
         raise InvalidClient("Invalid private_key_jwt: jti has already been used")
     return client
+
+
+# Registered (not JWKS-URI) keys, imported once per client and key list: importing a public JWK
+# costs ~56 us, a lookup ~5 us. Keyed by the keys' JSON, so a changed registration is re-imported.
+_REGISTERED: dict[str, tuple[str, object]] = {}
+_REGISTERED_MAX = 1024
+
+
+async def _key_set(services, client, kid):
+    if client.jwks_uri or not isinstance(client.public_keys, list):
+        return await services.client_keys.key_set(client, kid)
+    fingerprint = json.dumps(client.public_keys, sort_keys=True)
+    hit = _REGISTERED.get(client.client_id)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    key_set = await services.client_keys.key_set(client, kid)
+    if len(_REGISTERED) >= _REGISTERED_MAX:
+        _REGISTERED.clear()
+    _REGISTERED[client.client_id] = (fingerprint, key_set)
+    return key_set
 
 
 async def client_secret_post(services, params: dict):
