@@ -369,6 +369,7 @@ def main(argv=None) -> int:
     parser.add_argument("--probes", type=int, default=150, help="token exchanges timed alone and under sign-ins")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--redis", action="store_true", help=f"govsignin with the Redis store ({REDIS_URL})")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval(S) in govsignin (default 0.005)")
     parser.add_argument("--quick", action="store_true", help="one small run")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--output")
@@ -383,7 +384,8 @@ def main(argv=None) -> int:
     db = Database(args.database).create()
     gov = node = None
     try:
-        gov = Server(db.url, redis_url=REDIS_URL if args.redis else None).start()
+        gov = Server(db.url, redis_url=REDIS_URL if args.redis else None,
+                     switch_interval=args.switch_interval).start()
         settings = gov.settings()
         rp, citizens = asyncio.run(load.prepare(settings, args.concurrency + args.contention_sign_ins))
         jwk = rp.key.as_dict(private=False)

@@ -115,6 +115,7 @@ class Server:
     port: int = field(default_factory=free_port)
     cprofile: str | None = None  # write a cProfile of the server here (inflates CPU figures)
     redis_url: str | None = None  # GOVSIGNIN_REDIS_URL: the Redis store (production mode's)
+    switch_interval: float | None = None  # sys.setswitchinterval in the server (an experiment)
     process: subprocess.Popen | None = None
 
     @property
@@ -144,6 +145,10 @@ class Server:
         cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port)]
         if self.cprofile:
             cmd[1:1] = ["-m", "cProfile", "-o", self.cprofile]
+        if self.switch_interval:
+            cmd = [sys.executable, "-c", f"import sys; sys.setswitchinterval({self.switch_interval}); "
+                   f"sys.argv = ['govsignin', 'serve', '--port', '{self.port}']; "
+                   "from govsignin.cli import main; main()"]
         (ROOT / "var").mkdir(exist_ok=True)
         self._log = open(ROOT / "var" / f"bench-{self.port}.log", "w")
         self.process = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
