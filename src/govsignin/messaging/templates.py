@@ -66,3 +66,24 @@ def render_body(template: str, personalisation: dict, lang: str = "en") -> str:
     for name, value in personalisation.items():
         text = text.replace(f"(({name}))", str(value))
     return text
+
+
+# Recovery (journeys/pages/recovery.py): password reset and a lost second factor.
+TEMPLATES.update({
+    "reset-password-code": {
+        "en": "((code)) is your security code to reset the password of your GOV.UK account. It expires in 15 minutes. If you did not ask to reset your password, you can ignore this email.",
+        "cy": "((code)) yw eich cod diogelwch i ailosod cyfrinair eich cyfrif GOV.UK. Mae'n dod i ben mewn 15 munud. Os na wnaethoch ofyn i ailosod eich cyfrinair, gallwch anwybyddu'r e-bost hwn.",
+    },
+    "reset-password-sms-code": {
+        "en": "((code)) is your GOV.UK security code to reset your password. It expires in 15 minutes.",
+        "cy": "((code)) yw eich cod diogelwch GOV.UK i ailosod eich cyfrinair. Mae'n dod i ben mewn 15 munud.",
+    },
+    "mfa-reset-code": {
+        "en": "((code)) is your security code to change how you get security codes for your GOV.UK account. It expires in 15 minutes.",
+        "cy": "((code)) yw eich cod diogelwch i newid sut rydych yn cael codau diogelwch ar gyfer eich cyfrif GOV.UK. Mae'n dod i ben mewn 15 munud.",
+    },
+    "mfa-reset-requested": {
+        "en": "Someone asked to change how you get security codes for your GOV.UK account. If this was you, you can set up a new way after ((time)). If this was not you, stop the change at ((cancel_link)) (or enter the code ((cancel_code)) at that page), then reset your password.",
+        "cy": "Gofynnodd rhywun i newid sut rydych yn cael codau diogelwch ar gyfer eich cyfrif GOV.UK. Os mai chi oedd hwn, gallwch osod ffordd newydd ar ôl ((time)). Os nad chi oedd hwn, stopiwch y newid yn ((cancel_link)) (neu rhowch y cod ((cancel_code)) ar y dudalen honno), yna ailosodwch eich cyfrinair.",
+    },
+})
