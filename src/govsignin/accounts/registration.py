@@ -35,7 +35,16 @@ class SecondFactor:
 
 async def create_account(services, *, email: str, password_hash: str, factor: SecondFactor) -> User:
     """Write the account with its password and second factor, or nothing (AccountExists)."""
-    phone = factor.phone if factor.kind == "sms" else None
+    return await write_account(
+        services.sessionmaker, services.accounts.box, email=email, password_hash=password_hash,
+        factor=factor, phone=factor.phone if factor.kind == "sms" else None,
+    )
+
+
+async def write_account(
+    sessionmaker, box, *, email: str, password_hash: str, factor: SecondFactor | None, phone: str | None
+) -> User:
+    """The one place an account is written: user, password and (optional) factor in one transaction."""
     user = User(
         id=str(uuid.uuid4()),
         internal_subject_id=secrets.token_urlsafe(32),
@@ -45,15 +54,17 @@ async def create_account(services, *, email: str, password_hash: str, factor: Se
         phone_number_verified=phone is not None,
     )
     try:
-        async with services.sessionmaker() as db, db.begin():
+        async with sessionmaker() as db, db.begin():
             db.add(user)
             await db.flush()
             db.add(PasswordCredential(user_id=user.id, hash=password_hash))
-            if factor.kind == "auth_app":
+            if factor is None:
+                pass  # operators may create an account without a second factor (Cl only)
+            elif factor.kind == "auth_app":
                 db.add(MfaMethod(user_id=user.id, kind="auth_app", priority="default",
-                                 secret_encrypted=services.accounts.box.encrypt(factor.totp_secret)))
+                                 secret_encrypted=box.encrypt(factor.totp_secret)))
             elif factor.kind == "sms":
-                db.add(MfaMethod(user_id=user.id, kind="sms", priority="default", phone_number=phone))
+                db.add(MfaMethod(user_id=user.id, kind="sms", priority="default", phone_number=factor.phone))
             elif factor.kind == "passkey":
                 db.add(MfaMethod(user_id=user.id, kind="passkey", priority="default"))
                 Passkeys.add_to(db, user.id, factor.passkey)

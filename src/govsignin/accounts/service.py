@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 
 import pyotp
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User
@@ -99,24 +97,17 @@ class Accounts:
         phone: str | None = None,
         totp_secret: str | None = None,
     ) -> User:
+        """An operator-made account (`govsignin accounts add`, tests): an authenticator app if a
+        secret is given, else text messages to the phone if given, else no second factor."""
+        from govsignin.accounts.registration import SecondFactor, write_account  # it imports us
+
+        if totp_secret:
+            factor = SecondFactor("auth_app", totp_secret=totp_secret)
+        elif phone:
+            factor = SecondFactor("sms", phone=phone)
+        else:
+            factor = None
         password_hash = await self.passwords.hash(password)
-        user = User(
-            id=str(uuid.uuid4()),
-            internal_subject_id=secrets.token_urlsafe(32),
-            email=normalise_email(email),
-            email_verified=True,
-            phone_number=phone,
-            phone_number_verified=phone is not None,
+        return await write_account(
+            self.sessionmaker, self.box, email=email, password_hash=password_hash, factor=factor, phone=phone
         )
-        try:
-            async with self.sessionmaker() as db, db.begin():
-                db.add(user)
-                await db.flush()
-                db.add(PasswordCredential(user_id=user.id, hash=password_hash))
-                if totp_secret:
-                    db.add(MfaMethod(user_id=user.id, kind="auth_app", secret_encrypted=self.box.encrypt(totp_secret)))
-                elif phone:
-                    db.add(MfaMethod(user_id=user.id, kind="sms", phone_number=phone))
-        except IntegrityError as exc:
-            raise AccountExists(f"An account with the email address {user.email} already exists.") from exc
-        return user

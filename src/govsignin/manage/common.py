@@ -23,10 +23,10 @@ from starlette.responses import RedirectResponse
 from govsignin.accounts.mfa import mfa_change_blocked_until
 from govsignin.crypto import constant_time_equal
 from govsignin.journeys.begin import begin_account_sign_in
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.oidc.params import ParameterError
+from govsignin.web.forms import read_form
 from govsignin.oidc.responses import NO_STORE
 
-MAX_FORM = 16384
 REPROMPT_SECONDS = 300  # "enter your password" is valid this long for sensitive changes
 PENDING_SECONDS = 900  # a change waiting for its code (new email, phone, authenticator app)
 
@@ -118,15 +118,3 @@ def problem(request, services, status: int):
     return services.templates.render(request, "manage/problem.html", status=status)
 
 
-async def read_form(request) -> dict:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip()
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise ParameterError("form too large")
-    if not body:
-        return {}  # then the CSRF check refuses it
-    if ctype != "application/x-www-form-urlencoded":
-        raise ParameterError("not a form")
-    return parse_params(body, max_total=MAX_FORM)

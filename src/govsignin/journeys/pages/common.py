@@ -14,10 +14,10 @@ from starlette.responses import RedirectResponse
 from govsignin.crypto import constant_time_equal
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.oidc.params import ParameterError
+from govsignin.web.forms import read_form
 from govsignin.oidc.responses import NO_STORE
 
-MAX_FORM = 16384
 
 
 @dataclass
@@ -58,7 +58,7 @@ async def open_page(request, page: str) -> Page | object:
     form: dict = {}
     if request.method == "POST":
         try:
-            form = await _read_form(request)
+            form = await read_form(request)
         except ParameterError:
             return expired(request, services, status=400)
         token = form.get("csrf_token", "")
@@ -78,17 +78,3 @@ async def advance(page: Page, event) -> RedirectResponse:
     target = page.journey.fire(event)
     await page.services.journeys.save(page.journey)
     return go(target)
-
-
-async def _read_form(request) -> dict:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip()
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise ParameterError("form too large")
-    if not body:
-        return {}  # then the CSRF check refuses it
-    if ctype != "application/x-www-form-urlencoded":
-        raise ParameterError("not a form")
-    return parse_params(body, max_total=MAX_FORM)

@@ -524,11 +524,11 @@ async def cancel_security_code_change(request):
     if request.method == "GET":
         token = request.query_params.get("token", "")[:100]
         return services.templates.render(request, T + "cancel.html", token=token)
-    from govsignin.journeys.pages.common import _read_form
+    from govsignin.web.forms import read_form
     from govsignin.oidc.params import ParameterError
 
     try:
-        form = await _read_form(request)
+        form = await read_form(request)
     except ParameterError:
         return services.templates.render(request, T + "cancel.html", status=400, token="",
                                          error=_error("token", N_("Enter the code from the email")))
