@@ -116,6 +116,7 @@ class Server:
     cprofile: str | None = None  # write a cProfile of the server here (inflates CPU figures)
     redis_url: str | None = None  # GOVSIGNIN_REDIS_URL: the Redis store (production mode's)
     switch_interval: float | None = None  # sys.setswitchinterval in the server (an experiment)
+    workers: int = 1  # `serve --workers N` (uvicorn's supervisor plus N worker processes when N > 1)
     process: subprocess.Popen | None = None
 
     @property
@@ -142,12 +143,12 @@ class Server:
                         redis_url=self.redis_url)
 
     def start(self, timeout: float = 60) -> Server:
-        cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port), "--workers", str(self.workers)]
         if self.cprofile:
             cmd[1:1] = ["-m", "cProfile", "-o", self.cprofile]
         if self.switch_interval:
             cmd = [sys.executable, "-c", f"import sys; sys.setswitchinterval({self.switch_interval}); "
-                   f"sys.argv = ['govsignin', 'serve', '--port', '{self.port}']; "
+                   f"sys.argv = ['govsignin', 'serve', '--port', '{self.port}', '--workers', '{self.workers}']; "
                    "from govsignin.cli import main; main()"]
         (ROOT / "var").mkdir(exist_ok=True)
         self._log = open(ROOT / "var" / f"bench-{self.port}.log", "w")
