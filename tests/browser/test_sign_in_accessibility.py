@@ -43,11 +43,13 @@ async def test_sign_in_pages_are_accessible(live_server, registered, page, lang)
     await page.goto(authorize_url(live_server, client_id, redirect, lang))
     assert await page.get_attribute("html", "lang") == lang
     await check_page(page)  # sign-in-or-create
-    await page.get_by_role("button", name=re.compile(r"^(Sign in|Mewngofnodi)$")).click()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=re.compile(r"^(Sign in|Mewngofnodi)$")).click()
 
     await check_page(page)  # enter-email
     await page.locator("#email").fill(email)
-    await page.locator("main button[type=submit]").first.click()
+    async with page.expect_navigation():
+        await page.locator("main button[type=submit]").first.click()
     await check_page(page)  # enter-password
 
     await page.locator("main button[type=submit]").first.click()  # empty: the error summary
@@ -56,7 +58,8 @@ async def test_sign_in_pages_are_accessible(live_server, registered, page, lang)
     await check_page(page)  # enter-password with errors
 
     await page.locator("#password").fill("a-long-test-password-1")
-    await page.locator("main button[type=submit]").first.click()
+    async with page.expect_navigation():
+        await page.locator("main button[type=submit]").first.click()
     await check_page(page)  # enter-authenticator-app-code
     await page.locator("#code").fill(pyotp.TOTP(secret).now())
     async with page.expect_request(lambda r: r.url.startswith(redirect)):

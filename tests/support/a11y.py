@@ -96,6 +96,9 @@ async def check_keyboard(page, max_tabs: int = 40) -> None:
 
 
 async def check_page(page) -> dict:
+    # A click that submits a form starts a navigation Playwright does not wait for: check the
+    # page that arrives, not the one leaving.
+    await page.wait_for_load_state("load")
     report = await check_axe(page)
     await check_reflow_320(page)
     await check_keyboard(page)
