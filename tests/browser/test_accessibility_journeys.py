@@ -245,6 +245,18 @@ async def repeat_until(w: Walk, path: str, action, attempts: int = 12) -> None:
             return
     raise AssertionError(f"{attempts} attempts did not reach {path}; at {w.page.url}")
 
+async def new_browser_at_password(w, context, live_server) -> str:
+    """A new account, a fresh browser session, and the walk on its password page."""
+    await context.clear_cookies()
+    email, _ = account_with_app(live_server)
+    w.allowed.append(email)
+    await w.start()
+    await w.authorize()
+    await w.click("main button[value=sign-in]")
+    await w.fill("#email", email)
+    await w.submit()
+    return email
+
 
 @pytest.mark.parametrize("lang", LANGS)
 async def test_lockout_pages(live_server, registered, context, page, lang, walk_options):
@@ -261,14 +273,7 @@ async def test_lockout_pages(live_server, registered, context, page, lang, walk_
     await w.check("security-code-invalid")
 
     # Wrong passwords: /account-locked.
-    await context.clear_cookies()
-    email, _ = account_with_app(live_server)
-    w.allowed.append(email)
-    await w.start()
-    await w.authorize()
-    await w.click("main button[value=sign-in]")
-    await w.fill("#email", email)
-    await w.submit()
+    email = await new_browser_at_password(w, context, live_server)
 
     async def wrong_password():
         await w.fill("#password", "not-the-password-9")
@@ -277,14 +282,7 @@ async def test_lockout_pages(live_server, registered, context, page, lang, walk_
     await w.check("account-locked")
 
     # Resetting a password: too many requests for a new code.
-    await context.clear_cookies()
-    email, _ = account_with_app(live_server)
-    w.allowed.append(email)
-    await w.start()
-    await w.authorize()
-    await w.click("main button[value=sign-in]")
-    await w.fill("#email", email)
-    await w.submit()
+    email = await new_browser_at_password(w, context, live_server)
     await w.click("main a[href='/reset-password-request']")
     await w.submit()
     await w.expect_path("/reset-password-check-email")
