@@ -119,15 +119,9 @@ async def check_your_email(request):
         return go("/account/change-email")
     if request.method == "GET":
         return account.render(request, "manage/check-your-email.html", email=email)
-    code = account.form.get("code", "").replace(" ", "")
-    problem = _code_problem(code)
-    if problem is None:
-        result = await OneTimeCodes.of(services).verify("change-email", email, code, scope=session.id)
-        if result is Verified.BLOCKED:
-            await account.forget("email")
-            return account.render(request, "manage/code-blocked.html", status=400)
-        if result is Verified.WRONG:
-            problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+    problem, blocked = await _verify_change_code(request, account, services, "change-email", email, session.id, "email")
+    if blocked is not None:
+        return blocked
     if problem:
         return account.render(request, "manage/check-your-email.html", status=400, email=email, error=problem)
     old = user.email
@@ -206,15 +200,9 @@ async def check_your_phone(request):
         return go("/account/change-phone-number")
     if request.method == "GET":
         return account.render(request, "manage/check-your-phone.html", phone_hint=phone[-3:])
-    code = account.form.get("code", "").replace(" ", "")
-    problem = _code_problem(code)
-    if problem is None:
-        result = await OneTimeCodes.of(services).verify("change-phone", phone, code, scope=session.id)
-        if result is Verified.BLOCKED:
-            await account.forget("phone")
-            return account.render(request, "manage/code-blocked.html", status=400)
-        if result is Verified.WRONG:
-            problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+    problem, blocked = await _verify_change_code(request, account, services, "change-phone", phone, session.id, "phone")
+    if blocked is not None:
+        return blocked
     if problem:
         return account.render(request, "manage/check-your-phone.html", status=400, phone_hint=phone[-3:], error=problem)
     if await account.recall("phone-purpose") == "backup":
@@ -315,3 +303,18 @@ async def switch_methods(request):
     await services.messages.send_email(user.email, "security-codes-changed",
                                        {"time": _now_text(), "change": "default method switched"}, _lang(request))
     return go("/account/security?updated=switched")
+
+
+async def _verify_change_code(request, account, services, purpose, subject, session_id, forget):
+    """Check the code sent for a change of email or phone: (error to show or None, and the
+    "too many wrong codes" page when the code is now blocked)."""
+    code = account.form.get("code", "").replace(" ", "")
+    problem = _code_problem(code)
+    if problem is None:
+        result = await OneTimeCodes.of(services).verify(purpose, subject, code, scope=session_id)
+        if result is Verified.BLOCKED:
+            await account.forget(forget)
+            return None, account.render(request, "manage/code-blocked.html", status=400)
+        if result is Verified.WRONG:
+            problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
+    return problem, None
