@@ -118,29 +118,43 @@ async def check_your_email(request):
     if not isinstance(page, Page):
         return page
     data = _data(page)
-    template, email = T + "check-your-email.html", data["email"]
+    email = data["email"]
+    response = await _code_page(
+        request, page, State.CHECK_YOUR_EMAIL, T + "check-your-email.html", {"email": email}, _send_email_code,
+        lambda codes, code: codes.verify("create-email", email, code, scope=page.journey.id),
+    )
+    if response is not None:
+        return response
+    data["email_verified"] = True
+    return await advance(page, Event.EMAIL_VERIFIED)
+
+
+async def _code_page(request, page, state, template, context, send, verify):
+    """What every "we sent you a code" page of account creation does: GET shows it (saying once
+    that a new code was sent), "resend" sends again (or blocks), a posted code is checked.
+    Returns the response to send, or None once the code is right."""
+    data = _data(page)
     if request.method == "GET":
         resent = data.pop("resent", False)
         if resent:
             await page.services.journeys.save(page.journey)
-        return page.render(request, template, email=email, resent=resent)
+        return page.render(request, template, resent=resent, **context)
     codes = OneTimeCodes.of(page.services)
     if page.form.get("action") == "resend":
-        if await _send_email_code(request, page, codes, resend=True):
+        if await send(request, page, codes, resend=True):
             return await advance(page, Event.CODE_REQUESTS_BLOCKED)
         data["resent"] = True
         await page.services.journeys.save(page.journey)
-        return go(State.CHECK_YOUR_EMAIL)
+        return go(state)
     code = page.form.get("code", "").replace(" ", "")
     if error := _code_format_error(code):
-        return page.render(request, template, status=400, email=email, error=error)
-    result = await codes.verify("create-email", email, code, scope=page.journey.id)
+        return page.render(request, template, status=400, error=error, **context)
+    result = await verify(codes, code)
     if result is Verified.BLOCKED:
         return await advance(page, Event.CODE_ENTRY_BLOCKED)
     if result is Verified.WRONG:
-        return page.render(request, template, status=400, email=email, error=_error("code", WRONG_CODE))
-    data["email_verified"] = True
-    return await advance(page, Event.EMAIL_VERIFIED)
+        return page.render(request, template, status=400, error=_error("code", WRONG_CODE), **context)
+    return None
 
 
 async def create_password(request):
@@ -215,27 +229,13 @@ async def check_your_phone(request):
     if not isinstance(page, Page):
         return page
     data = _data(page)
-    template, shown = T + "check-your-phone.html", redact(data["phone"])
-    if request.method == "GET":
-        resent = data.pop("resent", False)
-        if resent:
-            await page.services.journeys.save(page.journey)
-        return page.render(request, template, phone_end=shown, resent=resent)
-    codes = OneTimeCodes.of(page.services)
-    if page.form.get("action") == "resend":
-        if await _send_sms_code(request, page, codes, resend=True):
-            return await advance(page, Event.CODE_REQUESTS_BLOCKED)
-        data["resent"] = True
-        await page.services.journeys.save(page.journey)
-        return go(State.CHECK_YOUR_PHONE)
-    code = page.form.get("code", "").replace(" ", "")
-    if error := _code_format_error(code):
-        return page.render(request, template, status=400, phone_end=shown, error=error)
-    result = await codes.verify("create-sms", data["email"], code, scope=f"{page.journey.id}:{data['phone']}")
-    if result is Verified.BLOCKED:
-        return await advance(page, Event.CODE_ENTRY_BLOCKED)
-    if result is Verified.WRONG:
-        return page.render(request, template, status=400, phone_end=shown, error=_error("code", WRONG_CODE))
+    response = await _code_page(
+        request, page, State.CHECK_YOUR_PHONE, T + "check-your-phone.html", {"phone_end": redact(data["phone"])},
+        _send_sms_code,
+        lambda codes, code: codes.verify("create-sms", data["email"], code, scope=f"{page.journey.id}:{data['phone']}"),
+    )
+    if response is not None:
+        return response
     return await _create(request, page, SecondFactor("sms", phone=data["phone"]))
 
 
