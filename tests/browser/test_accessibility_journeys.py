@@ -75,9 +75,7 @@ async def create_until_security_codes(w: Walk, email: str) -> asyncio.Future:
     await w.start()
     redirected = await w.authorize()
     await w.check("sign-in-or-create")
-    await w.click("main button[value=create]")
-    await w.expect_path("/enter-email-create")
-    await w.check("enter-email-create")
+    await w.follow("main button[value=create]", "/enter-email-create", "enter-email-create")
     await w.submit()
     await w.check("enter-email-create", error=True)
     await w.fill("#email", email)
@@ -346,9 +344,7 @@ async def test_reset_password(live_server, registered, page, lang, walk_options)
     await w.click("main button[value=sign-in]")
     await w.fill("#email", email)
     await w.submit()
-    await w.click("main a[href='/reset-password-request']")
-    await w.expect_path("/reset-password-request")
-    await w.check("reset-password-request")
+    await w.follow("main a[href='/reset-password-request']", "/reset-password-request", "reset-password-request")
     await w.submit()
     await w.expect_path("/reset-password-check-email")
     await w.check("reset-password-check-email")
@@ -395,14 +391,10 @@ async def test_lost_second_factor(live_server, registered, services, context, pa
 
     # With a recovery code.
     redirected = await sign_in_until_code(w, email)
-    await w.click("main a[href='/how-do-you-want-security-codes']")
-    await w.expect_path("/how-do-you-want-security-codes")
-    await w.check("how-do-you-want-security-codes")
+    await w.follow("main a[href='/how-do-you-want-security-codes']", "/how-do-you-want-security-codes", "how-do-you-want-security-codes")
     await w.submit()
     await w.check("how-do-you-want-security-codes", error=True)
-    await w.click("main a[href='/cannot-use-security-codes']")
-    await w.expect_path("/cannot-use-security-codes")
-    await w.check("cannot-use-security-codes")
+    await w.follow("main a[href='/cannot-use-security-codes']", "/cannot-use-security-codes", "cannot-use-security-codes")
     await w.submit()
     await w.check("cannot-use-security-codes", error=True)
     await w.click("input[name=how][value=recovery_code]")
@@ -484,14 +476,10 @@ async def test_every_account_page(live_server, registered, services, context, pa
 
     await w.goto("/account")
     await w.check("account")
-    await w.click("main a[href='/account/security']")
-    await w.expect_path("/account/security")
-    await w.check("account/security")
+    await w.follow("main a[href='/account/security']", "/account/security", "account/security")
 
     # The password re-prompt, then a new password.
-    await w.click("main a[href='/account/change-password']")
-    await w.expect_path("/account/enter-password")
-    await w.check("account/enter-password")
+    await w.follow("main a[href='/account/change-password']", "/account/enter-password", "account/enter-password")
     await w.submit()
     await w.check("account/enter-password", error=True)
     await w.fill("#password", PASSWORD)
@@ -509,9 +497,7 @@ async def test_every_account_page(live_server, registered, services, context, pa
     # A new email address.
     new = "new-" + email
     w.allowed.append(new)
-    await w.click("main a[href='/account/change-email']")
-    await w.expect_path("/account/change-email")
-    await w.check("account/change-email")
+    await w.follow("main a[href='/account/change-email']", "/account/change-email", "account/change-email")
     await w.submit()
     await w.check("account/change-email", error=True)
     await w.fill("#email", new)
@@ -527,9 +513,7 @@ async def test_every_account_page(live_server, registered, services, context, pa
 
     # A phone number.
     phone = f"07400 1{secrets.randbelow(10**5):05d}"
-    await w.click("main a[href='/account/change-phone-number']")
-    await w.expect_path("/account/change-phone-number")
-    await w.check("account/change-phone-number")
+    await w.follow("main a[href='/account/change-phone-number']", "/account/change-phone-number", "account/change-phone-number")
     await w.fill("#phone", "12")
     await w.submit()
     await w.check("account/change-phone-number", error=True)
@@ -545,9 +529,7 @@ async def test_every_account_page(live_server, registered, services, context, pa
     await w.expect_path("/account/security")
 
     # A new authenticator app.
-    await w.click("main a[href='/account/change-authenticator-app']")
-    await w.expect_path("/account/change-authenticator-app")
-    await w.check("account/change-authenticator-app")
+    await w.follow("main a[href='/account/change-authenticator-app']", "/account/change-authenticator-app", "account/change-authenticator-app")
     new_secret = await w.secret_key()
     await w.fill("#code", "12")
     await w.submit()
@@ -559,9 +541,7 @@ async def test_every_account_page(live_server, registered, services, context, pa
 
     # A backup phone; making it the default and back; removing it.
     backup = f"07400 2{secrets.randbelow(10**5):05d}"
-    await w.click("main a[href='/account/change-phone-number?backup=1']")
-    await w.expect_path("/account/change-phone-number")
-    await w.check("account/change-phone-number (backup)")
+    await w.follow("main a[href='/account/change-phone-number?backup=1']", "/account/change-phone-number", "account/change-phone-number (backup)")
     await w.fill("#phone", backup)
     await w.submit()
     await w.expect_path("/account/check-your-phone")
@@ -570,34 +550,22 @@ async def test_every_account_page(live_server, registered, services, context, pa
     await w.expect_path("/account/security")
     await w.check("account/security (backup)")
     for _ in range(2):  # the phone becomes the default, then the app again
-        await w.click("main a[href^='/account/switch-methods']")
-        await w.expect_path("/account/switch-methods")
-        await w.check("account/switch-methods")
+        await w.follow("main a[href^='/account/switch-methods']", "/account/switch-methods", "account/switch-methods")
         await w.submit()
         await w.expect_path("/account/security")
-    await w.click("main a[href^='/account/remove-backup-method']")
-    await w.expect_path("/account/remove-backup-method")
-    await w.check("account/remove-backup-method")
+    await w.follow("main a[href^='/account/remove-backup-method']", "/account/remove-backup-method", "account/remove-backup-method")
     await w.submit()
     await w.expect_path("/account/security")
 
     # A passkey (Chromium's virtual authenticator), then removing it.
-    await w.click("main a[href='/account/add-passkey']")
-    await w.expect_path("/account/add-passkey")
-    await w.check("account/add-passkey")
-    await w.click("#create-passkey")
-    await w.expect_path("/account/security")
-    await w.check("account/security (passkey)")
-    await w.click("main a[href^='/account/remove-passkey']")
-    await w.expect_path("/account/remove-passkey")
-    await w.check("account/remove-passkey")
+    await w.follow("main a[href='/account/add-passkey']", "/account/add-passkey", "account/add-passkey")
+    await w.follow("#create-passkey", "/account/security", "account/security (passkey)")
+    await w.follow("main a[href^='/account/remove-passkey']", "/account/remove-passkey", "account/remove-passkey")
     await w.submit()
     await w.expect_path("/account/security")
 
     # Recovery codes.
-    await w.click("main a[href='/account/recovery-codes']")
-    await w.expect_path("/account/recovery-codes")
-    await w.check("account/recovery-codes")
+    await w.follow("main a[href='/account/recovery-codes']", "/account/recovery-codes", "account/recovery-codes")
     await w.submit()
     await page.locator("#recovery-codes li").first.wait_for()
     w.allowed.extend([c.strip() for c in await page.locator("#recovery-codes li").all_inner_texts()])
@@ -606,9 +574,7 @@ async def test_every_account_page(live_server, registered, services, context, pa
     # Activity, and reporting an event.
     await w.goto("/account/activity-history")
     await w.check("account/activity-history")
-    await w.click("#activity a")
-    await w.expect_path("/account/activity-history/report-activity")
-    await w.check("account/report-activity")
+    await w.follow("#activity a", "/account/activity-history/report-activity", "account/report-activity")
     await w.submit()
     report = (await page.locator("#report-number").inner_text()).strip()
     w.allowed.append(report)

@@ -146,6 +146,12 @@ class Walk:
     async def click(self, selector: str) -> None:
         await self.page.locator(selector).first.click()
 
+    async def follow(self, selector: str, path: str, name: str) -> None:
+        """Click a link, land on `path`, and check the page that arrives."""
+        await self.click(selector)
+        await self.expect_path(path)
+        await self.check(name)
+
     async def secret_key(self) -> str:
         secret = (await self.page.locator("#secret-key").inner_text()).strip()
         self.allowed.extend([secret, *secret.split()])
