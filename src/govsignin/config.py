@@ -145,6 +145,14 @@ class Settings(BaseSettings):
             )
         if self.subject_salt == "development-only-subject-salt":
             problems.append("GOVSIGNIN_SUBJECT_SALT is the development default; set a random value once.")
+        if self.metrics_enabled and not self.metrics_token:
+            problems.append(
+                "GOVSIGNIN_METRICS_TOKEN is unset, so /metrics would be open to anyone who reaches an "
+                "instance; set a random token for the scraper (Authorization: Bearer) or "
+                "GOVSIGNIN_METRICS_ENABLED=false."
+            )
+        elif self.metrics_enabled and len(self.metrics_token) < 32:
+            problems.append("GOVSIGNIN_METRICS_TOKEN is shorter than 32 characters; use a random value.")
         if self.database_url.startswith("sqlite"):
             problems.append(
                 "GOVSIGNIN_DATABASE_URL points at SQLite; production needs PostgreSQL "

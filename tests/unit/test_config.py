@@ -14,21 +14,32 @@ def test_production_refuses_every_insecure_default():
         check_production(Settings(env="production"))
     message = str(refused.value)
     for variable in ("GOVSIGNIN_ISSUER", "GOVSIGNIN_MESSAGING", "GOVSIGNIN_KEY_ENCRYPTION_KEY",
-                     "GOVSIGNIN_CLIENT_SECRET_HASH_KEY", "GOVSIGNIN_SUBJECT_SALT", "GOVSIGNIN_DATABASE_URL"):
+                     "GOVSIGNIN_CLIENT_SECRET_HASH_KEY", "GOVSIGNIN_SUBJECT_SALT", "GOVSIGNIN_DATABASE_URL",
+                     "GOVSIGNIN_METRICS_TOKEN"):
         assert variable in message
 
 
-def test_production_with_secure_settings_starts():
+def _secure(**changes) -> Settings:
     from cryptography.fernet import Fernet
 
-    check_production(
-        Settings(
-            env="production", issuer="https://signin.example.gov.uk/", messaging="notify",
-            notify_api_key="key", key_encryption_key=Fernet.generate_key().decode(),
-            client_secret_hash_key="x" * 32, subject_salt="y" * 32,
-            database_url="postgresql+asyncpg://app@db/govsignin",
-        )
-    )
+    return Settings(**{
+        "env": "production", "issuer": "https://signin.example.gov.uk/", "messaging": "notify",
+        "notify_api_key": "key", "key_encryption_key": Fernet.generate_key().decode(),
+        "client_secret_hash_key": "x" * 32, "subject_salt": "y" * 32,
+        "database_url": "postgresql+asyncpg://app@db/govsignin", "metrics_token": "m" * 32, **changes,
+    })
+
+
+def test_production_with_secure_settings_starts():
+    check_production(_secure())
+
+
+def test_production_refuses_an_open_or_weak_metrics_endpoint():
+    for changes, expected in (({"metrics_token": None}, "open to anyone"), ({"metrics_token": "short"}, "shorter")):
+        with pytest.raises(InsecureSettings) as refused:
+            check_production(_secure(**changes))
+        assert "GOVSIGNIN_METRICS_TOKEN" in str(refused.value) and expected in str(refused.value)
+    check_production(_secure(metrics_token=None, metrics_enabled=False))  # no route, nothing to protect
 
 
 def test_the_issuer_is_kept_byte_identical():
