@@ -50,6 +50,7 @@ class Services:
         if close:
             await close()
         await self.engine.dispose()
+        self.accounts.passwords.pool.shutdown(wait=False)  # idle hashing threads end with the app
 
 
 def build_services(settings: Settings, with_templates: bool = True) -> Services:
