@@ -123,10 +123,17 @@ async def sign_in(server: LiveServer, rp: CliRP, citizen: Citizen) -> tuple[Brow
     await post_page(http, "/sign-in-or-create")
     await post_page(http, "/enter-email", email=citizen.email)
     response = await post_page(http, "/enter-password", password=citizen.password)
-    assert response.headers["location"] == "/enter-authenticator-app-code", response.text[:300]
+    assert response.headers.get("location") == "/enter-authenticator-app-code", _page_summary(response)
     response = await post_page(http, "/enter-authenticator-app-code", code=citizen.code())
-    assert response.headers["location"] == "/auth-code", response.text[:300]
+    assert response.headers.get("location") == "/auth-code", _page_summary(response)
     return browser, assert_code_redirect(await http.get("/auth-code"), rp, params)
+
+
+def _page_summary(response) -> str:
+    """Status and the page's error summary (or its start): what a failed step answered."""
+    text = response.text
+    start = text.find("govuk-error-summary")
+    return f"{response.status_code}: " + (text[start:start + 600] if start >= 0 else text[:600])
 
 
 async def sso_code(browser: Browser, server: LiveServer, rp: CliRP) -> str:

@@ -147,6 +147,12 @@ async def live_keys(services) -> set[str]:
         return {r[0] for r in rows}
 
 
+async def written_since(services, before: set[str]) -> set[str]:
+    """Keys written since `before` was taken. Not `live_keys() == before`: a key that merely
+    expired in between (a slow machine, another test's short-lived counter) wrote nothing."""
+    return await live_keys(services) - before
+
+
 async def user_count(services) -> int:
     async with services.engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(User.__table__))).scalar_one()
