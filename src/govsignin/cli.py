@@ -78,6 +78,15 @@ def _run(coro_fn):
 # --- serve -----------------------------------------------------------------------------------
 
 
+def _started_as_govsignin() -> bool:
+    """True when this process is the plain `govsignin` command (console script or `python -m
+    govsignin`), not the CLI run inside a wrapper (a profiler, `python -c`, a test runner)."""
+    import os
+
+    argv = getattr(sys, "orig_argv", [])
+    return len(argv) > 1 and (argv[1:3] == ["-m", "govsignin"] or os.path.basename(argv[1]) == "govsignin")
+
+
 def _prepare(settings) -> None:
     """Before serving: migrate the schema (not in production, where `govsignin db upgrade` is a
     release step) and make sure signing keys exist."""
@@ -134,8 +143,6 @@ def serve(
     """Serve the provider."""
     import os
 
-    import uvicorn
-
     settings = get_settings()
     if port is not None and settings.port != port:
         os.environ["GOVSIGNIN_PORT"] = str(port)
@@ -147,16 +154,11 @@ def serve(
         _fail(str(exc))
     _in_child(lambda: _prepare(settings))
     err.print(f"govsignin serving {settings.issuer_url()} on {host}:{settings.port} ({workers} worker(s))")
-    uvicorn.run(
-        "govsignin.asgi:app",
-        host=host,
-        port=settings.port,
-        workers=workers,
-        log_level="warning",
-        proxy_headers=True,
-        server_header=False,
-        date_header=False,
-    )
+    from govsignin import serving
+
+    if _started_as_govsignin() and hasattr(os, "execve"):
+        serving.exec_serve(host, settings.port, workers)  # same process id; does not return
+    serving.serve(host, settings.port, workers)  # in a wrapper: here, without the malloc settings
 
 
 # --- db --------------------------------------------------------------------------------------
