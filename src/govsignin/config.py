@@ -7,19 +7,79 @@ while any of them is in force.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
+import json
+import os
+import typing
 from typing import Literal
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only key for encrypting signing keys at rest. Production must set its own.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktZG8tbm90LXVzZSE="  # 'development-only-key-do-not-use!'
 DEVELOPMENT_SECRET_HASH_KEY = "development-only-client-secret-hash-key"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GOVSIGNIN_", extra="ignore")
+ENV_PREFIX = "GOVSIGNIN_"
+TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read as its type; the message names the variable."""
+
+
+def Field(default=dataclasses.MISSING, *, default_factory=dataclasses.MISSING, description: str = ""):
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={"description": description})
+
+
+def _coerce(name: str, kind, value):
+    """A value from the environment (text) or from code, as the annotated type: str, int,
+    float, bool, a Literal, dict[str, str] (JSON in the environment) or X | None."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if args and type(None) in args and origin is not Literal:  # X | None
+        if value is None:
+            return None
+        kind = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+    text = value.strip() if isinstance(value, str) else None
+    try:
+        if origin is Literal:
+            if value in args:
+                return value
+        elif kind is bool:
+            if isinstance(value, bool):
+                return value
+            if text is not None and text.lower() in TRUE | FALSE:
+                return text.lower() in TRUE
+        elif kind is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if text is not None:
+                return int(text)
+        elif kind is float:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            if text is not None:
+                return float(text)
+        elif kind is str:
+            if isinstance(value, str):
+                return value
+        elif origin is dict:
+            parsed = json.loads(value) if isinstance(value, str) else value
+            if isinstance(parsed, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+                return dict(parsed)
+    except ValueError:
+        pass
+    expected = " or ".join(repr(a) for a in args) if origin is Literal else getattr(kind, "__name__", str(kind))
+    raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {expected}.")
+
+
+@dataclasses.dataclass(init=False)
+class Settings:
+    """Every GOVSIGNIN_* setting. `Settings(**values)`: each field from `values`, else from the
+    environment variable GOVSIGNIN_<FIELD> (any case), else its default; extra names are ignored.
+    (A dataclass rather than pydantic-settings, which cost ~10 MiB of memory in every worker.)"""
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///var/govsignin.db"
@@ -110,6 +170,26 @@ class Settings(BaseSettings):
     ratelimit_password_per_account: str = Field(default="10/minute", description="Password attempts per account")
     ratelimit_token_per_client_ip: str = Field(default="3000/minute", description="POST /token per client_id and IP")
 
+    def __init__(self, **values):
+        environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
+        hints = _hints()
+        for f in dataclasses.fields(self):
+            if f.name in values:
+                value = values[f.name]
+            elif ENV_PREFIX + f.name.upper() in environ:
+                value = environ[ENV_PREFIX + f.name.upper()]
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            else:
+                value = f.default
+            setattr(self, f.name, _coerce(f.name, hints[f.name], value))
+
+    def model_copy(self, update: dict | None = None) -> Settings:
+        """A copy with some fields replaced (as pydantic's, not re-validated)."""
+        new = copy.copy(self)
+        new.__dict__.update(update or {})
+        return new
+
     def issuer_url(self) -> str:
         """The issuer, byte-identical everywhere it appears (a trailing slash is kept)."""
         return self.issuer or f"http://localhost:{self.port}"
@@ -159,6 +239,11 @@ class Settings(BaseSettings):
                 "(postgresql+asyncpg://…) shared by every instance."
             )
         return problems
+
+
+@functools.cache
+def _hints() -> dict:
+    return typing.get_type_hints(Settings)
 
 
 class InsecureSettings(RuntimeError):

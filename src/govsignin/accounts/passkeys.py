@@ -24,6 +24,9 @@ Authentication (passkey sign-in)::
 
 Every failure raises `PasskeyError` (a bad, replayed or foreign response, an unknown credential,
 an expired challenge); its message is safe to log, not meant for the page.
+
+py_webauthn (with pyOpenSSL, pyasn1 and cbor2 behind it, ~5 MiB per worker) is imported on first
+use: only accounts with passkeys, and the pages that add one, need it.
 """
 
 from __future__ import annotations
@@ -33,23 +36,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import functools
+
 from sqlalchemy import select, update
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import bytes_to_base64url, parse_authentication_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from govsignin.accounts.models import Passkey
 from govsignin.db.base import utcnow
@@ -57,11 +46,17 @@ from govsignin.db.base import utcnow
 CHALLENGE_TTL = 300
 TIMEOUT_MS = 120_000
 MAX_RESPONSE = 64 * 1024
-KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
 class PasskeyError(Exception):
     pass
+
+
+@functools.cache
+def known_transports() -> frozenset[str]:
+    from webauthn.helpers.structs import AuthenticatorTransport
+
+    return frozenset(t.value for t in AuthenticatorTransport)
 
 
 @dataclass(frozen=True)
@@ -95,17 +90,19 @@ def new_user_handle() -> str:
     """A random WebAuthn user.id (never the email or internal ids: authenticators may show it)."""
     import secrets
 
-    return bytes_to_base64url(secrets.token_bytes(32))
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")  # = bytes_to_base64url
 
 
 def _b64decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
-def _descriptor(credential_id: str, transports: str = "") -> PublicKeyCredentialDescriptor:
+def _descriptor(credential_id: str, transports: str = ""):
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     return PublicKeyCredentialDescriptor(
         id=_b64decode(credential_id),
-        transports=[AuthenticatorTransport(t) for t in transports.split(",") if t in KNOWN_TRANSPORTS] or None,
+        transports=[AuthenticatorTransport(t) for t in transports.split(",") if t in known_transports()] or None,
     )
 
 
@@ -122,6 +119,8 @@ class Passkeys:
     # --- challenges -------------------------------------------------------------------------
 
     async def _remember(self, kind: str, scope: str, challenge: bytes, extra: dict | None = None) -> None:
+        from webauthn.helpers import bytes_to_base64url
+
         value = json.dumps({"c": bytes_to_base64url(challenge), **(extra or {})})
         await self.store.set(f"webauthn:{kind}:{scope}", value, CHALLENGE_TTL)
 
@@ -137,6 +136,13 @@ class Passkeys:
         self, *, scope: str, user_handle: str, email: str, exclude: list[str] = (), display_name: str | None = None
     ) -> str:
         """The PublicKeyCredentialCreationOptions as JSON for `navigator.credentials.create`."""
+        from webauthn import generate_registration_options, options_to_json
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = generate_registration_options(
             rp_id=rp_id(self.settings),
             rp_name=self.settings.service_name,
@@ -154,6 +160,10 @@ class Passkeys:
         return options_to_json(options)
 
     async def verify_registration(self, *, scope: str, response_json: str) -> NewPasskey:
+        from webauthn import verify_registration_response
+        from webauthn.helpers import bytes_to_base64url
+        from webauthn.helpers.exceptions import WebAuthnException
+
         if not response_json or len(response_json) > MAX_RESPONSE:
             raise PasskeyError("no response, or one too large")
         remembered = await self._take("reg", scope)
@@ -177,7 +187,7 @@ class Passkeys:
             credential_id=credential_id,
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
-            transports=[t for t in transports if isinstance(t, str) and t in KNOWN_TRANSPORTS],
+            transports=[t for t in transports if isinstance(t, str) and t in known_transports()],
             aaguid=str(verified.aaguid),
             backed_up=bool(verified.credential_backed_up),
             user_handle=remembered["h"],
@@ -205,6 +215,9 @@ class Passkeys:
     async def authentication_options(self, *, scope: str, user_id: str | None = None) -> str:
         """PublicKeyCredentialRequestOptions as JSON for `navigator.credentials.get`. Without a
         user, any discoverable passkey for this site may answer (the browser offers the choice)."""
+        from webauthn import generate_authentication_options, options_to_json
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         allow = [_descriptor(p.credential_id, p.transports) for p in await self.for_user(user_id)] if user_id else None
         options = generate_authentication_options(
             rp_id=rp_id(self.settings),
@@ -216,6 +229,10 @@ class Passkeys:
         return options_to_json(options)
 
     async def verify_authentication(self, *, scope: str, response_json: str) -> Authenticated:
+        from webauthn import verify_authentication_response
+        from webauthn.helpers import bytes_to_base64url, parse_authentication_credential_json
+        from webauthn.helpers.exceptions import WebAuthnException
+
         if not response_json or len(response_json) > MAX_RESPONSE:
             raise PasskeyError("no response, or one too large")
         remembered = await self._take("auth", scope)

@@ -7,12 +7,7 @@ that can be mobiles are accepted (a landline cannot receive texts).
 
 from __future__ import annotations
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from govsignin.web.i18n import N_
-
-MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 def parse_mobile(text: str) -> tuple[str | None, str | None]:
@@ -23,13 +18,16 @@ def parse_mobile(text: str) -> tuple[str | None, str | None]:
         return None, N_("Enter a mobile phone number using only numbers, or + for a country code")
     if raw.startswith("00"):
         raw = "+" + raw[2:]
+    import phonenumbers  # imported when a number is entered (its metadata loads per country anyway)
+    from phonenumbers import PhoneNumberType
+
     try:
         number = phonenumbers.parse(raw, "GB")
     except phonenumbers.NumberParseException:
         return None, N_("Enter a mobile phone number in the correct format, like 07700 900 982 or +33 6 12 34 56 78")
     if not phonenumbers.is_valid_number(number):
         return None, N_("Enter a mobile phone number in the correct format, like 07700 900 982 or +33 6 12 34 56 78")
-    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+    if phonenumbers.number_type(number) not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return None, N_("Enter a mobile phone number, not a landline")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 

@@ -182,6 +182,8 @@ class KeyService:
                     private = cls.import_key(json.loads(self.box.decrypt(k.private_key_encrypted)))
                     self._imported[k.kid] = (public, private)
                 signing[k.alg] = (k.kid, private)
+        for kid in self._imported.keys() - verifying.keys():  # deleted or expired: bounded by the live keys
+            del self._imported[kid]
         jwks = json.dumps({"keys": published}, separators=(",", ":")).encode()
         return KeyRing(signing=signing, verifying=verifying, jwks_json=jwks, loaded_at=time.monotonic())
 

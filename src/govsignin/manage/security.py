@@ -11,7 +11,6 @@ import re
 import time
 
 import pyotp
-import segno
 
 from govsignin.accounts.changes import (
     EmailTaken,
@@ -235,6 +234,8 @@ async def change_auth_app(request):
         secret = pyotp.random_base32()
         await account.remember("totp", secret)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=services.settings.service_name)
+    import segno  # QR codes: imported when one is drawn
+
     context = {"secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
                "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=2), "backup": backup}
     if request.method == "GET":

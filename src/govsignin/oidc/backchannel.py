@@ -12,7 +12,6 @@ import datetime as dt
 import time
 import uuid
 
-import httpx
 import structlog
 from sqlalchemy import or_, select, update
 
@@ -104,6 +103,8 @@ async def _attempt(services, delivery_id: int) -> int:
     if client is None:
         error = "service no longer registered"
     else:
+        import httpx  # on first delivery: httpx (with click and rich for its CLI) is ~4 MiB per worker
+
         try:
             token = await logout_token(services, client, d.subject)
             async with httpx.AsyncClient(timeout=settings.backchannel_timeout) as http:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 from joserfc.jwk import KeySet
 
 from govsignin.onboarding.models import RelyingParty
@@ -37,6 +36,8 @@ class ClientKeys:
         return cached[1]
 
     async def _fetch(self, uri: str) -> KeySet:
+        import httpx  # only services with a jwks_uri need it: imported on first fetch
+
         try:
             async with httpx.AsyncClient(timeout=JWKS_TIMEOUT) as http:
                 resp = await http.get(uri, headers={"User-Agent": "govsignin"})

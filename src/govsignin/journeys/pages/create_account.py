@@ -19,7 +19,6 @@ import hmac
 import time
 
 import pyotp
-import segno
 
 from govsignin.accounts.codes import OneTimeCodes, Verified
 from govsignin.accounts.passkeys import PasskeyError, Passkeys, new_user_handle
@@ -256,6 +255,7 @@ async def setup_authenticator_app(request):
         await services.journeys.save(page.journey)
     secret = data["totp_secret"]
     uri = pyotp.TOTP(secret).provisioning_uri(name=data["email"], issuer_name=services.settings.service_name)
+    import segno  # QR codes: imported when one is drawn
     qr = segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR code for your authenticator app")
 
     def show(status=200, error=None):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 import pyotp
-import segno
 from sqlalchemy import update
 
 from govsignin.accounts.codes import PURPOSES, OneTimeCodes, Purpose, Verified
@@ -453,6 +452,7 @@ async def change_security_codes(request):
         await services.journeys.save(journey)
     secret = box.decrypt(journey.data["new_totp"])
     uri = pyotp.TOTP(secret).provisioning_uri(name=journey.email or "", issuer_name=services.settings.service_name)
+    import segno  # QR codes: imported when one is drawn
     context = dict(secret=secret, qr=segno.make(uri, error="m").svg_data_uri(scale=4))
     if request.method == "GET":
         return page.render(request, T + "change-security-codes.html", **context)
