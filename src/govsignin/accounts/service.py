@@ -56,6 +56,10 @@ def _sign_in_facts(where):
 
 _FACTS_BY_EMAIL = _sign_in_facts(User.email == bindparam("email"))
 _FACTS_BY_ID = _sign_in_facts(User.id == bindparam("user_id"))
+_AUTH_APP_SECRET = (
+    select(MfaMethod.secret_encrypted)
+    .where(MfaMethod.user_id == bindparam("user_id"), MfaMethod.kind == "auth_app").limit(1)
+)
 _PASSWORD_HASH = select(PasswordCredential.hash).where(PasswordCredential.user_id == bindparam("user_id"))
 
 
@@ -113,13 +117,9 @@ class Accounts:
         return ok
 
     async def auth_app_secret(self, user_id: str) -> str | None:
-        async with self.sessionmaker() as db:
-            method = (
-                await db.execute(
-                    select(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind == "auth_app")
-                )
-            ).scalars().first()
-        return self.box.decrypt(method.secret_encrypted) if method else None
+        async with self.sessionmaker.kw["bind"].connect() as conn:  # one column, Core
+            row = (await conn.execute(_AUTH_APP_SECRET, {"user_id": user_id})).first()
+        return self.box.decrypt(row[0]) if row else None
 
     async def has_second_factor(self, user_id: str) -> bool:
         async with self.sessionmaker() as db:
