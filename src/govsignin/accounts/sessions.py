@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from govsignin.store import Store
 
@@ -42,6 +42,14 @@ class BrowserSession:
     @property
     def signed_in(self) -> bool:
         return self.user_id is not None
+
+
+_FIELDS = tuple(f.name for f in fields(BrowserSession))
+
+
+def _dump(session: BrowserSession) -> str:
+    # Not dataclasses.asdict: it deep-copies every value (the journey too) only to serialise it.
+    return json.dumps({name: getattr(session, name) for name in _FIELDS}, separators=(",", ":"))
 
 
 # The generation counter must outlive any session it ended (sessions slide by idle time).
@@ -86,7 +94,7 @@ class Sessions:
         caller that writes it together with something else (`store.set_many`)."""
         ttl = self.settings.session_idle_seconds
         session.exp = round(time.time() + ttl, 3)
-        return f"sess:{session.id}", json.dumps(asdict(session), separators=(",", ":")), ttl
+        return f"sess:{session.id}", _dump(session), ttl
 
     async def save(self, session: BrowserSession) -> None:
         await self.store.set(*self.entry(session))
@@ -97,7 +105,7 @@ class Sessions:
         store = store or self.store
         if not session.exp:  # written before `exp` existed: as a save did then
             return await store.set(*self.entry(session))
-        value = json.dumps(asdict(session), separators=(",", ":"))
+        value = _dump(session)
         await store.set(f"sess:{session.id}", value, session.exp - time.time())
 
     async def renew_id(self, session: BrowserSession) -> str:
