@@ -67,8 +67,8 @@ def build_services(settings: Settings, with_templates: bool = True) -> Services:
         client_keys=ClientKeys(),
         accounts=Accounts(settings, sessionmaker, store),
         lockouts=Lockouts(settings, store),
-        sessions=Sessions(settings, store),
-        journeys=Journeys(settings, store),
+        sessions=(sessions := Sessions(settings, store)),
+        journeys=Journeys(settings, store, sessions),
         audit=Audit(engine),
         messages=create_messages(settings, sessionmaker),
     )

@@ -286,12 +286,15 @@ async def test_a_nul_byte_anywhere_is_refused_with_the_page(http, rp):
 
 
 async def test_a_valid_request_still_begins_a_journey(http, services, rp):
-    """The control: the same helpers see a valid request as valid (and it writes session + journey)."""
+    """The control: the same helpers see a valid request as valid (and it writes session + journey,
+    one record: the journey lives in its session's)."""
     before = await live_keys(services)
     response = await get_raw(http, urlencode(rp.authorize_params()).encode())
     assert response.status_code == 302 and response.headers["location"] == JOURNEY_START
     new = await live_keys(services) - before
-    assert {k.split(":")[0] for k in new} == {"sess", "journey"}
+    assert {k.split(":")[0] for k in new} == {"sess"}
+    journey = await services.journeys.load(new.pop().split(":", 1)[1])
+    assert journey is not None and journey.state == JOURNEY_START.lstrip("/")
 
 
 @given(mutation=st.sampled_from([

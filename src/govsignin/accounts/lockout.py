@@ -58,5 +58,6 @@ class Lockouts:
             return True
         return False
 
-    async def clear(self, kind: str, subject: str) -> None:
-        await self.store.delete(f"fail:{kind}:{_subject(subject)}")
+    async def clear(self, kind: str, subject: str, store: Store | None = None) -> None:
+        """`store`: a store transaction to do it in (with the journey's step)."""
+        await (store or self.store).delete(f"fail:{kind}:{_subject(subject)}")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
+from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from govsignin.accounts.models import MfaMethod, PasswordCredential, User
+from govsignin.accounts.models import MfaMethod, MfaResetRequest, PasswordCredential, RecoveryCode, User
 from govsignin.accounts.passwords import Passwords
 from govsignin.crypto import SecretBox
 from govsignin.db.base import utcnow
@@ -18,6 +20,47 @@ from govsignin.store import Store
 
 class AccountExists(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class SignInFacts:
+    """What the sign-in journey needs of an account once it is named (enter-email), read in one
+    statement instead of a User, its methods, its recovery codes and its reset requests apart."""
+
+    user_id: str
+    internal_sub: str
+    email: str
+    methods: list[tuple[int, str, str, str | None]]  # (id, kind, priority, phone_number), by id
+    recovery_codes_left: int
+    reset_available_at: dt.datetime | None  # the newest pending lost-factor request's
+
+
+def _sign_in_facts(where):
+    codes_left = (
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == User.id, RecoveryCode.used_at.is_(None)).scalar_subquery()
+    )
+    reset_at = (
+        select(MfaResetRequest.available_at)
+        .where(MfaResetRequest.user_id == User.id, MfaResetRequest.state == "pending")
+        .order_by(MfaResetRequest.requested_at.desc()).limit(1).scalar_subquery()
+    )
+    return (
+        select(User.id, User.internal_subject_id, User.email, codes_left, reset_at,
+               MfaMethod.id, MfaMethod.kind, MfaMethod.priority, MfaMethod.phone_number)
+        .outerjoin(MfaMethod, MfaMethod.user_id == User.id)
+        .where(where)
+        .order_by(MfaMethod.id)
+    )
+
+
+_FACTS_BY_EMAIL = _sign_in_facts(User.email == bindparam("email"))
+_FACTS_BY_ID = _sign_in_facts(User.id == bindparam("user_id"))
+_AUTH_APP_SECRET = (
+    select(MfaMethod.secret_encrypted)
+    .where(MfaMethod.user_id == bindparam("user_id"), MfaMethod.kind == "auth_app").limit(1)
+)
+_PASSWORD_HASH = select(PasswordCredential.hash).where(PasswordCredential.user_id == bindparam("user_id"))
 
 
 def normalise_email(email: str) -> str:
@@ -42,32 +85,41 @@ class Accounts:
                 await db.execute(select(User).where(User.email == normalise_email(email)))
             ).scalar_one_or_none()
 
-    async def check_password(self, user: User | None, password: str) -> bool:
-        """One argon2 verification whether or not the account exists (no timing oracle)."""
+    async def sign_in_facts(self, *, email: str | None = None, user_id: str | None = None) -> SignInFacts | None:
+        """The account by email (normalised) or id, with its second factors, or None."""
+        stmt, params = (_FACTS_BY_EMAIL, {"email": normalise_email(email)}) if email is not None else (
+            _FACTS_BY_ID, {"user_id": user_id})
+        async with self.sessionmaker.kw["bind"].connect() as conn:
+            rows = (await conn.execute(stmt, params)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        methods = [(r[5], r[6], r[7], r[8]) for r in rows if r[5] is not None]
+        return SignInFacts(first[0], first[1], first[2], methods, first[3] or 0, first[4])
+
+    async def check_password(self, user: User | str | None, password: str) -> bool:
+        """One argon2 verification whether or not the account exists (no timing oracle).
+        `user`: the User or its id."""
         encoded = None
-        if user is not None:
-            async with self.sessionmaker() as db:
-                cred = await db.get(PasswordCredential, user.id)
-                encoded = cred.hash if cred else None
+        user_id = user if isinstance(user, str) or user is None else user.id
+        if user_id is not None:
+            async with self.sessionmaker.kw["bind"].connect() as conn:
+                encoded = (await conn.execute(_PASSWORD_HASH, {"user_id": user_id})).scalar()
         ok = await self.passwords.verify(encoded, password)
         if ok and self.passwords.needs_rehash(encoded):
             new_hash = await self.passwords.hash(password)
             async with self.sessionmaker() as db, db.begin():
                 await db.execute(
                     update(PasswordCredential)
-                    .where(PasswordCredential.user_id == user.id)
+                    .where(PasswordCredential.user_id == user_id)
                     .values(hash=new_hash, updated_at=utcnow())
                 )
         return ok
 
     async def auth_app_secret(self, user_id: str) -> str | None:
-        async with self.sessionmaker() as db:
-            method = (
-                await db.execute(
-                    select(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind == "auth_app")
-                )
-            ).scalars().first()
-        return self.box.decrypt(method.secret_encrypted) if method else None
+        async with self.sessionmaker.kw["bind"].connect() as conn:  # one column, Core
+            row = (await conn.execute(_AUTH_APP_SECRET, {"user_id": user_id})).first()
+        return self.box.decrypt(row[0]) if row else None
 
     async def has_second_factor(self, user_id: str) -> bool:
         async with self.sessionmaker() as db:

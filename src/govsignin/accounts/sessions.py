@@ -3,6 +3,12 @@
 The record holds who signed in, when, at which credential level, which services the session
 has signed in to (for back-channel logout), and the CSRF token. Idle sessions end after
 `session_idle_seconds` (One Login: 60 minutes). The id is replaced at sign-in (no fixation).
+
+The record also carries what single sign-on needs (`sub`, the account's internal subject, so a
+silent /authorize reads no account row) and the journey in progress, if any (journeys/journey.py):
+one store read gives a page both. `exp` is when the idle timeout ends; writing only the journey
+keeps it (`save_keeping_idle`), so pages in a journey do not extend the session any more than
+they did when the journey had a key of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from govsignin.store import Store
 
@@ -29,10 +35,21 @@ class BrowserSession:
     created: int = field(default_factory=lambda: int(time.time()))
     lang: str | None = None
     gen: int = 0  # the user's session generation at sign-in; "sign out everywhere" raises it
+    sub: str | None = None  # the signed-in account's internal subject (single sign-on's code)
+    exp: float = 0.0  # when the idle timeout ends (0: a record from before this field)
+    journey: dict | None = None  # the journey in progress (Journeys), with its own expiry
 
     @property
     def signed_in(self) -> bool:
         return self.user_id is not None
+
+
+_FIELDS = tuple(f.name for f in fields(BrowserSession))
+
+
+def _dump(session: BrowserSession) -> str:
+    # Not dataclasses.asdict: it deep-copies every value (the journey too) only to serialise it.
+    return json.dumps({name: getattr(session, name) for name in _FIELDS}, separators=(",", ":"))
 
 
 # The generation counter must outlive any session it ended (sessions slide by idle time).
@@ -52,13 +69,18 @@ class Sessions:
     async def load(self, session_id: str | None) -> BrowserSession | None:
         if not session_id or not SESSION_ID.match(session_id):
             return None  # a tampered cookie is no session (and never reaches the store)
-        raw = await self.store.get(f"sess:{session_id}")
-        if raw is None:
-            return None
-        session = BrowserSession(**json.loads(raw))
-        if session.user_id and session.gen < await self.generation(session.user_id):
-            await self.end(session)  # ended by "sign out of all devices" (on any instance)
-            return None
+        # One connection for both reads on SQL (on Redis, two commands as before).
+        async with self.store.transaction() as tx:
+            raw = await tx.get(f"sess:{session_id}")
+            if raw is None:
+                return None
+            session = BrowserSession(**json.loads(raw))
+            if session.user_id:
+                generation = await tx.get(f"user-gen:{session.user_id}")
+                if session.gen < (int(generation) if generation else 0):
+                    # ended by "sign out of all devices" (on any instance)
+                    await tx.delete(f"sess:{session.id}", f"journey:{session.id}")
+                    return None
         return session
 
     async def generation(self, user_id: str) -> int:
@@ -72,19 +94,47 @@ class Sessions:
     def new(self) -> BrowserSession:
         return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24))
 
-    async def save(self, session: BrowserSession) -> None:
-        await self.store.set(
-            f"sess:{session.id}", json.dumps(asdict(session)), self.settings.session_idle_seconds
-        )
+    def entry(self, session: BrowserSession) -> tuple[str, str, float]:
+        """The (key, value, ttl) that saves the session and restarts its idle timeout, for a
+        caller that writes it together with something else (`store.set_many`)."""
+        ttl = self.settings.session_idle_seconds
+        session.exp = round(time.time() + ttl, 3)
+        return f"sess:{session.id}", _dump(session), ttl
 
-    async def rotate(self, session: BrowserSession) -> BrowserSession:
-        """A new id (and CSRF token) for the same session, at sign-in."""
+    async def save(self, session: BrowserSession) -> None:
+        await self.store.set(*self.entry(session))
+
+    async def save_keeping_idle(self, session: BrowserSession, store=None) -> None:
+        """Write the record without restarting the idle timeout (a journey step). `store`: a
+        store transaction to write it in."""
+        store = store or self.store
+        if not session.exp:  # written before `exp` existed: as a save did then
+            return await store.set(*self.entry(session))
+        value = _dump(session)
+        await store.set(f"sess:{session.id}", value, session.exp - time.time())
+
+    async def renew_id(self, session: BrowserSession) -> str:
+        """A new id (and CSRF token) for the same session, at sign-in; nothing is written yet.
+        Returns the old id: the caller writes the session and deletes the old record together
+        (`rotate`, or finish.py with the authorization code)."""
         old = session.id
         if session.user_id:
             session.gen = await self.generation(session.user_id)
         session.id, session.csrf = _new_id(), secrets.token_urlsafe(24)
-        await self.save(session)
-        await self.store.delete(f"sess:{old}")
+        return old
+
+    def old_keys(self, old_id: str) -> tuple[str, ...]:
+        return (f"sess:{old_id}",)  # its journey was in it
+
+    async def rotate(self, session: BrowserSession) -> BrowserSession:
+        """A new id (and CSRF token) for the same session, at sign-in."""
+        return await self.write_renewed(session, await self.renew_id(session))
+
+    async def write_renewed(self, session: BrowserSession, old: str) -> BrowserSession:
+        """Save the session under its new id and delete the old record, in one transaction."""
+        async with self.store.transaction() as tx:
+            await tx.set_many([self.entry(session)])
+            await tx.delete(*self.old_keys(old))
         return session
 
     async def end(self, session: BrowserSession) -> None:

@@ -12,6 +12,11 @@ checks it too: a trigger refuses an event that does not extend the head (seq = h
 prev_hash = head hash) and moves the head in the same statement, so even a writer that skipped the
 lock cannot fork the chain; it fails instead.
 
+On aiosqlite the transaction runs as one call on the driver's thread (_SQLiteAppend). On PostgreSQL,
+a lone event appended by the process that wrote the head it knows is one autocommitted statement that
+locks the head row only if it is still that head and inserts only then (_INSERT_ON_HEAD); otherwise
+the locked transaction above.
+
 Within a process, concurrent record() calls queue on an asyncio lock and the holder appends all
 queued events in its one transaction (group commit), so the cluster-wide lock is taken once per
 batch, not once per event (docs/audit.md, "Cost").
@@ -27,7 +32,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govsignin.audit.chain import GENESIS, event_hash, jsonable, timestamp
@@ -43,6 +48,19 @@ EXPORT_BATCH = 1000
 MAX_BATCH = 200  # events appended in one transaction at most
 
 _LOCK_HEAD = select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()  # no-op clause on SQLite
+
+# PostgreSQL, one statement: lock the head row if it is still the head we know (the WHERE is
+# re-checked after any wait for the lock), and insert the event only then. Locks are taken in the
+# same order as the locked transaction's (head row, then the event), so the two never deadlock.
+_KNOWN_HEAD = (
+    select(H.c.id).where(H.c.id == 1, H.c.seq == bindparam("head_seq"), H.c.hash == bindparam("head_hash"))
+    .with_for_update().cte("known_head")
+)
+_EVENT_COLUMNS = ("tag", "created_at", "user_id", "client_id", "ip", "user_agent", "details", "seq", "prev_hash", "hash")
+_INSERT_ON_HEAD = insert(T).from_select(
+    _EVENT_COLUMNS,
+    select(*(bindparam(c, type_=T.c[c].type) for c in _EVENT_COLUMNS)).select_from(_KNOWN_HEAD),
+)
 
 
 class ChainHeadMissing(RuntimeError):
@@ -63,6 +81,8 @@ class Audit:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._one_call = _SQLiteAppend(engine.dialect) if engine.dialect.driver == "aiosqlite" else None
+        self._head: tuple[int, str] | None = None  # PostgreSQL: the head after our last append
         self._lock = asyncio.Lock()
         self._queue: list[tuple[dict[str, Any], asyncio.Future]] = []
 
@@ -115,16 +135,42 @@ class Audit:
                 _settle(done, None)
 
     async def _transaction(self, events: list[dict[str, Any]]) -> None:
-        if self._sqlite:
+        if self._one_call is not None:
+            async with self.engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                await self._one_call.run(driver, events)
+        elif self._sqlite:
             async with self.engine.connect() as conn:
                 # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the
                 # write lock first, so the head we read is the head we extend.
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 await _append(conn, events)
                 await conn.commit()
+        elif len(events) == 1 and self._head is not None and await self._append_on_known_head(events[0]):
+            return
         else:
+            self._head = None
             async with self.engine.begin() as conn:
-                await _append(conn, events)
+                head = await _append(conn, events)
+            self._head = head  # committed
+
+    async def _append_on_known_head(self, event: dict[str, Any]) -> bool:
+        """PostgreSQL, one event, when this process appended the last one it knows of: the INSERT
+        alone, committed on its own (one round trip instead of BEGIN, SELECT … FOR UPDATE, INSERT,
+        COMMIT). The trigger still refuses an event that does not extend the head, and it moves the
+        head in the same statement (row-locked, re-checked after any wait), so nothing can fork.
+        False when another process appended meanwhile: the caller takes the locked path."""
+        seq, prev = self._head
+        row = {**event, "seq": seq + 1, "prev_hash": prev}
+        row["hash"] = event_hash(row)
+        self._head = None
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
+        if result.rowcount != 1:
+            return False  # the head moved (another process appended): nothing was written
+        self._head = (row["seq"], row["hash"])
+        return True
 
 
 def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
@@ -136,7 +182,7 @@ def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
         done.set_exception(exc)
 
 
-async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
+async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> tuple[int, str]:
     head = (await conn.execute(_LOCK_HEAD)).one_or_none()
     if head is None:
         raise ChainHeadMissing()
@@ -148,6 +194,43 @@ async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
         row["hash"] = prev = event_hash(row)
         rows.append(row)
     await conn.execute(insert(T), rows)  # in order; the trigger checks each row and moves the head
+    return seq, prev
+
+
+class _SQLiteAppend:
+    """The same transaction on aiosqlite in one call on its thread: BEGIN IMMEDIATE, read the head,
+    chain, INSERT, COMMIT, instead of a thread hop for each statement and each cursor step. Values
+    go through the columns' own bind processors, so rows are stored exactly as SQLAlchemy stores them."""
+
+    COLUMNS = ("tag", "created_at", "user_id", "client_id", "ip", "user_agent", "details", "seq", "prev_hash", "hash")
+
+    def __init__(self, dialect):
+        self._processors = [T.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.COLUMNS]
+        self._insert = (f"INSERT INTO {T.name} ({', '.join(self.COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(self.COLUMNS))})")
+        self._head = f"SELECT seq, hash FROM {H.name} WHERE id = 1"
+
+    async def run(self, driver, events: list[dict[str, Any]]) -> None:
+        await driver._execute(self._append, driver._conn, events)  # aiosqlite: run on its thread
+
+    def _append(self, db, events: list[dict[str, Any]]) -> None:
+        db.execute("BEGIN IMMEDIATE")  # the write lock before reading the head, as before
+        try:
+            head = db.execute(self._head).fetchone()
+            if head is None:
+                raise ChainHeadMissing()
+            seq, prev = head
+            rows = []
+            for event in events:
+                seq += 1
+                row = {**event, "seq": seq, "prev_hash": prev}
+                row["hash"] = prev = event_hash(row)
+                rows.append(tuple(p(row[c]) if p else row[c] for c, p in zip(self.COLUMNS, self._processors)))
+            db.executemany(self._insert, rows)  # in order; the triggers check each row and move the head
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, select
 from starlette.responses import RedirectResponse
 
 from govsignin.accounts.models import User
-from govsignin.accounts.registration import default_mfa_kind
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
 from govsignin.oidc.authorize.request import AuthorizationRequest
@@ -49,8 +48,11 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
 
     if session.signed_in and not _reauth_needed(session, auth):
         if LEVELS.index(session.level) >= LEVELS.index(auth.credential_level):
-            internal_sub = await _internal_subject(services, session.user_id)
+            # The session carries the subject (set at sign-in; deleting the account ends its
+            # sessions); a session from before it did reads it.
+            internal_sub = session.sub or await _internal_subject(services, session.user_id)
             if internal_sub is not None:
+                session.sub = internal_sub
                 response = await issue_code(services, session, auth, internal_sub)
                 if new_session:
                     sessions.set_cookie(response, session)
@@ -61,13 +63,13 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
 
     journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value, client_name=client.name)
     if session.signed_in and auth.id_token_hint_sub is None:
-        user = await services.accounts.get(session.user_id)
-        if user is not None:
-            journey.user_id, journey.email = user.id, user.email
-            journey.mfa_kind = await default_mfa_kind(services, user.id)
-            from govsignin.journeys.pages.recovery import prepare_for_user  # other methods, lost factor
+        facts = await services.accounts.sign_in_facts(user_id=session.user_id)  # one read
+        if facts is not None:
+            from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
 
-            await prepare_for_user(services, journey)
+            journey.user_id, journey.email = facts.user_id, facts.email
+            journey.mfa_kind = default_kind(facts)
+            await prepare_for_user(services, journey, facts=facts)
             if _reauth_needed(session, auth):
                 journey.reauth = True
                 journey.state = State.ENTER_PASSWORD.value
@@ -81,8 +83,8 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
         journey.reauth = True
         journey.state = State.ENTER_EMAIL.value
     journey.history = [journey.state]
-    await services.journeys.save(journey)
-    await sessions.save(session)
+    services.journeys.attach(journey, session)
+    await sessions.save(session)  # the session and its journey: one record, one write
     response = RedirectResponse(f"/{journey.state}", status_code=302, headers=NO_STORE)
     sessions.set_cookie(response, session)
     return _with_language(response, auth)
@@ -106,16 +108,18 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     auth = AuthorizationRequest(client_id="", redirect_uri=return_to, state="", scope=["openid"], credential_level="Cl.Cm")
     journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value,
                       data={"destination": ACCOUNT, "return_to": return_to})
-    user = await services.accounts.get(session.user_id) if session.signed_in else None
-    if user is not None:  # signed in at Cl: only the second factor ("uplift")
-        journey.user_id, journey.email = user.id, user.email
-        journey.mfa_kind = await default_mfa_kind(services, user.id)
+    facts = await services.accounts.sign_in_facts(user_id=session.user_id) if session.signed_in else None
+    if facts is not None:  # signed in at Cl: only the second factor ("uplift")
+        from govsignin.journeys.pages.recovery import default_kind
+
+        journey.user_id, journey.email = facts.user_id, facts.email
+        journey.mfa_kind = default_kind(facts)
         journey.password_verified = True
         journey.state = {"auth_app": State.ENTER_AUTH_APP_CODE.value, "sms": "enter-code"}.get(
             journey.mfa_kind, State.SECOND_FACTOR_NEEDED.value
         )
     journey.history = [journey.state]
-    await services.journeys.save(journey)
+    services.journeys.attach(journey, session)
     await sessions.save(session)
     response = RedirectResponse(f"/{journey.state}", status_code=303, headers=NO_STORE)
     sessions.set_cookie(response, session)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 
 from govsignin.journeys.machine import REVISITABLE, State, next_state
 
@@ -27,6 +27,8 @@ class Journey:
     # Flows keep their own values here (e.g. account creation's email code state).
     data: dict = field(default_factory=dict)
 
+    _session = None  # the BrowserSession holding it (not a field: not saved)
+
     def fire(self, event: str) -> str:
         target = str(next_state(self, event))
         self.state = target
@@ -48,17 +50,48 @@ class Journey:
                 self.password_verified = False
 
 
+_FIELDS = tuple(f.name for f in fields(Journey))
+
+
 class Journeys:
-    def __init__(self, settings, store):
+    """The journey lives in its browser session's record (`BrowserSession.journey`), so a page
+    finds both with one store read. It keeps its own expiry (`journey_ttl`), and writing it keeps
+    the session's idle timeout where it was (as when it had a key of its own)."""
+
+    def __init__(self, settings, store, sessions=None):
         self.settings = settings
         self.store = store
+        self.sessions = sessions
 
-    async def load(self, session_id: str) -> Journey | None:
-        raw = await self.store.get(f"journey:{session_id}")
-        return Journey(**json.loads(raw)) if raw else None
+    def of(self, session) -> Journey | None:
+        """The session's journey, or None (none, or expired)."""
+        raw = session.journey if session is not None else None
+        if not raw or raw.get("expires", 0) <= time.time():
+            return None
+        journey = Journey(**{k: v for k, v in raw.items() if k != "expires"})
+        journey._session = session
+        return journey
 
-    async def save(self, journey: Journey) -> None:
-        await self.store.set(f"journey:{journey.id}", json.dumps(asdict(journey)), self.settings.journey_ttl)
+    async def load(self, session_or_id) -> Journey | None:
+        session = session_or_id
+        if isinstance(session_or_id, str):
+            session = await self.sessions.load(session_or_id)
+        return self.of(session)
+
+    def attach(self, journey: Journey, session) -> None:
+        """Put the journey in the session record (written by whoever saves the session next)."""
+        journey._session = session
+        raw = {name: getattr(journey, name) for name in _FIELDS}
+        raw["expires"] = round(time.time() + self.settings.journey_ttl, 3)
+        session.journey = json.loads(json.dumps(raw))  # a snapshot (asdict's deep copy costs 3-4x)
+
+    async def save(self, journey: Journey, session=None, store=None) -> None:
+        session = session if session is not None else journey._session
+        self.attach(journey, session)
+        await self.sessions.save_keeping_idle(session, store)
 
     async def delete(self, journey: Journey) -> None:
-        await self.store.delete(f"journey:{journey.id}")
+        session = getattr(journey, "_session", None)
+        if session is not None and session.journey is not None:
+            session.journey = None
+            await self.sessions.save_keeping_idle(session)

@@ -52,7 +52,7 @@ async def open_page(request, page: str) -> Page | object:
     session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
     if session is None:
         return expired(request, services)
-    journey = await services.journeys.load(session.id)
+    journey = services.journeys.of(session)  # it lives in the session's record: no second read
     if journey is None:
         return expired(request, services)
     form: dict = {}
@@ -74,7 +74,8 @@ async def open_page(request, page: str) -> Page | object:
     return Page(services, session, journey, form)
 
 
-async def advance(page: Page, event) -> RedirectResponse:
+async def advance(page: Page, event, store=None) -> RedirectResponse:
+    """`store`: a store transaction to save the journey in (with the caller's other writes)."""
     target = page.journey.fire(event)
-    await page.services.journeys.save(page.journey)
+    await page.services.journeys.save(page.journey, store=store)
     return go(target)

@@ -7,7 +7,7 @@ import time
 from starlette.responses import RedirectResponse
 
 from govsignin.audit.tags import EventTag
-from govsignin.journeys.begin import ACCOUNT
+from govsignin.journeys.begin import ACCOUNT, _internal_subject
 from govsignin.journeys.machine import State
 from govsignin.journeys.pages.common import Page, open_page
 from govsignin.oidc.authorize.request import AuthorizationRequest
@@ -23,39 +23,49 @@ async def auth_code(request):
         return page
     services, journey, session = page.services, page.journey, page.session
     auth = AuthorizationRequest.from_dict(journey.request)
-    user = await services.accounts.get(journey.user_id) if journey.user_id else None
-    await services.journeys.delete(journey)
+    # The account must still exist; its internal subject is all this page needs of it.
+    internal_sub = await _internal_subject(services, journey.user_id) if journey.user_id else None
+    session.journey = None  # the journey ends here; written with the session below
     if journey.data.get("destination") == ACCOUNT:  # the provider's own account pages
-        if user is None or not journey.password_verified:
-            return page.render(request, "journeys/session-expired.html")
-        session = await _signed_in(request, services, session, user, journey, client_id=None)
+        if internal_sub is None or not journey.password_verified:
+            return await _expired(request, page)
+        old_id = await _signed_in(request, services, session, journey, internal_sub, client_id=None)
+        session = await services.sessions.write_renewed(session, old_id)
         response = RedirectResponse(journey.data["return_to"], status_code=303, headers=NO_STORE)
         services.sessions.set_cookie(response, session)
         return response
     client = await services.registry.get(auth.client_id)
-    if user is None or client is None or not journey.password_verified:
-        return page.render(request, "journeys/session-expired.html")
-    if auth.id_token_hint_sub and subject_for(client, user.internal_subject_id, services.settings.subject_salt) != auth.id_token_hint_sub:
+    if internal_sub is None or client is None or not journey.password_verified:
+        return await _expired(request, page)
+    if auth.id_token_hint_sub and subject_for(client, internal_sub, services.settings.subject_salt) != auth.id_token_hint_sub:
         # Reauthentication as someone else: the service must not get a code (One Login).
         await services.sessions.end(session)
         return redirect_error(auth.redirect_uri, LoginRequired("Login required"), auth.state, auth.response_mode)
 
-    session = await _signed_in(request, services, session, user, journey, client_id=client.client_id)
-    response = await issue_code(services, session, auth, user.internal_subject_id)
+    old_id = await _signed_in(request, services, session, journey, internal_sub, client_id=client.client_id)
+    # The code, the session under its new id, and the old record's removal: one transaction.
+    response = await issue_code(services, session, auth, internal_sub, delete=services.sessions.old_keys(old_id))
     services.sessions.set_cookie(response, session)
     return response
 
 
-async def _signed_in(request, services, session, user, journey, client_id: str | None):
-    """Record the sign-in in the browser session (a new id: no fixation) and in the audit log."""
-    fresh_sign_in = session.user_id != user.id
+async def _expired(request, page: Page):
+    await page.services.sessions.save_keeping_idle(page.session)  # without its journey
+    return page.render(request, "journeys/session-expired.html")
+
+
+async def _signed_in(request, services, session, journey, internal_sub: str, client_id: str | None) -> str:
+    """Record the sign-in in the browser session (a new id: no fixation; the caller writes it
+    and removes the old record) and in the audit log. Returns the old id."""
+    fresh_sign_in = session.user_id != journey.user_id
     if fresh_sign_in:
         session.clients = []
-    session.user_id = user.id
+    session.user_id = journey.user_id
+    session.sub = internal_sub
     session.auth_time = int(time.time())
     session.level = "Cl.Cm" if journey.mfa_verified else "Cl"
-    session = await services.sessions.rotate(session)  # a new id at every sign-in (no fixation)
+    old_id = await services.sessions.renew_id(session)  # a new id at every sign-in (no fixation)
     await services.audit.record(
-        EventTag.LoginSuccess, user_id=user.id, client_id=client_id, request=request, level=session.level
+        EventTag.LoginSuccess, user_id=journey.user_id, client_id=client_id, request=request, level=session.level
     )
-    return session
+    return old_id

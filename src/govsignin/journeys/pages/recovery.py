@@ -16,6 +16,8 @@ from sqlalchemy import update
 
 from govsignin.accounts.codes import PURPOSES, OneTimeCodes, Purpose, Verified
 from govsignin.accounts.mfa import (
+    Method,
+    _phone_hint,
     block_mfa_change,
     cancel_mfa_reset,
     complete_mfa_reset,
@@ -28,6 +30,7 @@ from govsignin.accounts.mfa import (
 )
 from govsignin.accounts.models import PasswordCredential
 from govsignin.accounts.passkeys import Passkeys
+from govsignin.accounts.registration import KIND_ORDER
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.recovery_codes import (
     generate_recovery_codes,
@@ -64,18 +67,34 @@ def _six_digits(code: str) -> str | None:
     return None
 
 
-async def prepare_for_user(services, journey, webauthn: bool = False) -> None:
-    """Fill in what the recovery guards need once the account is known (enter-email, begin)."""
+def default_kind(facts) -> str | None:
+    """registration.default_mfa_kind, from facts already read."""
+    rows = [(kind, priority) for _, kind, priority, _ in facts.methods]
+    kinds = [k for k, p in rows if p == "default" and k in KIND_ORDER] or [k for k, _ in rows if k in KIND_ORDER]
+    return kinds[0] if kinds else None
+
+
+async def prepare_for_user(services, journey, webauthn: bool = False, facts=None) -> None:
+    """Fill in what the recovery guards need once the account is known (enter-email, begin).
+    `facts` (Accounts.sign_in_facts) saves reading the account's methods again."""
     for key in ("methods", "passkey", "mfa_reset_ready"):
         journey.data.pop(key, None)
     if not journey.user_id:
         return
-    methods = await second_factor_methods(services, journey.user_id)
+    if facts is not None:  # the same answers as the queries below, from the one read
+        methods = sorted((Method(i, k, p, _phone_hint(phone)) for i, k, p, phone in facts.methods
+                          if k in ("auth_app", "sms")), key=lambda m: m.priority != "default")
+        codes_left = facts.recovery_codes_left
+        reset_ready = facts.reset_available_at is not None and facts.reset_available_at <= utcnow()
+    else:
+        methods = await second_factor_methods(services, journey.user_id)
+        codes_left = await recovery_codes_left(services, journey.user_id)
+        reset_ready = await mfa_reset_ready(services, journey.user_id)
     kinds = list(dict.fromkeys(m.kind for m in methods))
-    if await recovery_codes_left(services, journey.user_id):
+    if codes_left:
         kinds.append("recovery_code")
     journey.data["methods"] = kinds
-    if await mfa_reset_ready(services, journey.user_id):
+    if reset_ready:
         journey.data["mfa_reset_ready"] = True
     if webauthn and await Passkeys.of(services).for_user(journey.user_id):
         journey.data["passkey"] = True
@@ -87,7 +106,7 @@ async def _step_from(request, moves: dict) -> None:
         return
     services = request.app.state.services
     session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
-    journey = await services.journeys.load(session.id) if session else None
+    journey = services.journeys.of(session)
     if journey is None or journey.state not in moves:
         return
     journey.fire(moves[journey.state])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from govsignin.accounts.registration import default_mfa_kind
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
@@ -46,13 +45,13 @@ async def enter_email(request):
     if error:
         return page.render(request, "journeys/enter-email.html", status=400, email=email, error=error)
     services, journey = page.services, page.journey
-    user = await services.accounts.by_email(email)
-    journey.email = email.lower()
-    journey.user_id = user.id if user else None
-    journey.mfa_kind = await default_mfa_kind(services, user.id) if user else None
-    from govsignin.journeys.pages.recovery import prepare_for_user  # passkey offer, other methods
+    from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # passkey offer, other methods
 
-    await prepare_for_user(services, journey, webauthn=page.form.get("webauthn") == "1")
+    facts = await services.accounts.sign_in_facts(email=email)  # the account and its methods: one read
+    journey.email = email.lower()
+    journey.user_id = facts.user_id if facts else None
+    journey.mfa_kind = default_kind(facts) if facts else None
+    await prepare_for_user(services, journey, webauthn=page.form.get("webauthn") == "1", facts=facts)
     if await services.lockouts.is_blocked("password", journey.email):
         return await advance(page, Event.EMAIL_BLOCKED)
     return await advance(page, Event.EMAIL_ENTERED)
@@ -75,12 +74,12 @@ async def enter_password(request):
         return limited
     if await services.lockouts.is_blocked("password", journey.email):
         return await _password_locked(request, page)
-    user = await services.accounts.get(journey.user_id) if journey.user_id else None
-    if len(password) <= 256 and await services.accounts.check_password(user, password):
-        await services.lockouts.clear("password", journey.email)
+    if len(password) <= 256 and await services.accounts.check_password(journey.user_id, password):
         metrics.sign_in_attempt("Cl", "success")
         journey.password_verified = True
-        return await advance(page, Event.CREDENTIALS_VALIDATED)
+        async with services.store.transaction() as tx:  # one connection and commit on SQL
+            await services.lockouts.clear("password", journey.email, store=tx)
+            return await advance(page, Event.CREDENTIALS_VALIDATED, store=tx)
     await services.audit.record(EventTag.LoginFailure, user_id=journey.user_id, request=request)
     metrics.sign_in_attempt("Cl", "failure")
     if await services.lockouts.fail("password", journey.email):
@@ -101,8 +100,7 @@ async def _password_locked(request, page: Page):
 
 async def _login_required(page: Page):
     services, journey = page.services, page.journey
-    await services.journeys.delete(journey)
-    await services.sessions.end(page.session)
+    await services.sessions.end(page.session)  # and its journey, which is in its record
     req = journey.request
     return redirect_error(req["redirect_uri"], LoginRequired("Login required"), req["state"], req["response_mode"])
 
@@ -125,11 +123,12 @@ async def enter_auth_app_code(request):
     if await services.lockouts.is_blocked("code", journey.user_id):
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
-        await services.lockouts.clear("code", journey.user_id)
         metrics.sign_in_attempt("Cm", "success")
         journey.mfa_verified = True
         await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request)
-        return await advance(page, Event.MFA_CODE_VERIFIED)
+        async with services.store.transaction() as tx:  # one connection and commit on SQL
+            await services.lockouts.clear("code", journey.user_id, store=tx)
+            return await advance(page, Event.MFA_CODE_VERIFIED, store=tx)
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
     metrics.sign_in_attempt("Cm", "failure")
     if await services.lockouts.fail("code", journey.user_id):

@@ -16,7 +16,11 @@ from govsignin.oidc.authorize.request import AuthorizationRequest
 from govsignin.oidc.responses import redirect_to_client
 
 
-async def issue_code(services, session: BrowserSession, auth: AuthorizationRequest, internal_sub: str):
+async def issue_code(
+    services, session: BrowserSession, auth: AuthorizationRequest, internal_sub: str, delete: tuple[str, ...] = ()
+):
+    """Store the code and the session (idle timeout restarted) in one write; `delete`: keys to
+    remove in the same transaction (the session's old record at sign-in)."""
     code = new_token()
     record = {
         "client_id": auth.client_id,
@@ -32,11 +36,19 @@ async def issue_code(services, session: BrowserSession, auth: AuthorizationReque
         "sid": secrets.token_urlsafe(16),
         "code_challenge": auth.code_challenge,
     }
-    await services.store.set(f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl)
     if auth.client_id not in session.clients:  # first code for this service in this session
         session.clients.append(auth.client_id)
         await record_service_use(services, session.user_id, auth.client_id)
-    await services.sessions.save(session)  # also refreshes the idle timeout
+    entries = [
+        (f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl),
+        services.sessions.entry(session),  # also refreshes the idle timeout
+    ]
+    if delete:
+        async with services.store.transaction() as tx:
+            await tx.set_many(entries)
+            await tx.delete(*delete)
+    else:
+        await services.store.set_many(entries)
     return redirect_to_client(
         auth.redirect_uri, {"code": code, "state": auth.state}, auth.response_mode
     )
