@@ -16,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Mount, Route
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
 from govsignin.config import Settings, check_production, get_settings
@@ -29,6 +30,7 @@ from govsignin.oidc.end_session import end_session
 from govsignin.oidc.token.endpoint import token
 from govsignin.oidc.userinfo import userinfo
 from govsignin.ratelimit import RateLimits, limit_sign_in_posts
+from govsignin.ratelimit import enabled as ratelimit_enabled
 from govsignin.services import Services, build_services
 from govsignin.web import errors, health, pages
 from govsignin.web.headers import SecurityHeaders
@@ -46,9 +48,12 @@ def assets_dir(settings: Settings) -> Path:
     return PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
 
-def limit_journey_posts(journey_pages: list) -> list:
+def limit_journey_posts(journey_pages: list, settings: Settings) -> list:
     """Every journey page's POSTs count against the per-IP sign-in limit (ratelimit/), before
-    the page does any work. GETs are not counted."""
+    the page does any work. GETs are not counted. With limits off (the default outside
+    production; fixed for the app's life) the pages are not wrapped at all."""
+    if not ratelimit_enabled(settings):
+        return journey_pages
     return [
         Route(r.path, limit_sign_in_posts(r.endpoint), methods=list(r.methods or ()), name=r.name)
         if isinstance(r, Route) and r.methods and "POST" in r.methods else r
@@ -68,7 +73,7 @@ def routes(settings: Settings) -> list:
         Route("/userinfo", userinfo, methods=BOTH),
         Route("/logout", end_session, methods=GET),
         Route("/signed-out", pages.signed_out, methods=GET),
-        *limit_journey_posts(journey_routes()),
+        *limit_journey_posts(journey_routes(), settings),
         *manage_routes(),
         Route("/healthz", health.healthz, methods=GET),
         Route("/readyz", health.readyz, methods=GET),
@@ -80,9 +85,65 @@ def routes(settings: Settings) -> list:
     ]
 
 
+class IndexedRouter(Router):
+    """Starlette's router, without walking the whole route list for the app's fixed paths.
+
+    Starlette tries every route in order until one matches: ~1 us a route, and the journey
+    pages sit 10 to 70 routes down the list. Here each fixed path (a Route without parameters)
+    is looked up in a table of the routes that can match it, in their original order, found
+    once by asking every route (`route.matches`); the same full/partial (405) rules then run on
+    that short list, so the route chosen is the one Starlette would choose. Any other path
+    takes Starlette's walk. The table is rebuilt when the route list changes length (routes
+    appended after start-up, as some tests do).
+    """
+
+    _table: dict[str, list[BaseRoute]] = {}
+    _table_for: tuple[int, int] = (0, -1)
+
+    def _fixed_paths(self) -> dict[str, list[BaseRoute]]:
+        key = (id(self.routes), len(self.routes))
+        if self._table_for != key:
+            table: dict[str, list[BaseRoute]] = {}
+            if all(type(r) in (Route, Mount) for r in self.routes):  # Host routes match on headers
+                for route in self.routes:
+                    if type(route) is Route and not route.param_convertors and route.path not in table:
+                        probe = {"type": "http", "path": route.path, "root_path": "", "method": "GET"}
+                        table[route.path] = [r for r in self.routes if r.matches(probe)[0] is not Match.NONE]
+            self._table, self._table_for = table, key
+        return self._table
+
+    async def app(self, scope, receive, send):
+        if scope["type"] == "http":
+            candidates = self._fixed_paths().get(get_route_path(scope))
+            if candidates is not None:
+                if "router" not in scope:
+                    scope["router"] = self
+                partial = None
+                for route in candidates:
+                    match, child_scope = route.matches(scope)
+                    if match is Match.FULL:
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await route.handle(scope, receive, send)
+                        return
+                    if match is Match.PARTIAL and partial is None:
+                        partial, partial_scope = route, child_scope
+                if partial is not None:
+                    scope["route"] = partial
+                    scope.update(partial_scope)
+                    await partial.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
 class GovSignIn(Starlette):
     """Starlette with the request middleware (request id, log line, latency) outermost, around
-    Starlette's own error middleware: so it sees the real status of a 500, and tags it too."""
+    Starlette's own error middleware: so it sees the real status of a 500, and tags it too;
+    and an IndexedRouter."""
+
+    def __init__(self, *, routes, lifespan, **kwargs):
+        super().__init__(routes=routes, lifespan=lifespan, **kwargs)
+        self.router = IndexedRouter(routes, lifespan=lifespan)
 
     def build_middleware_stack(self):
         return RequestObservability(super().build_middleware_stack(), self.router.routes)

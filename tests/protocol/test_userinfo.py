@@ -31,3 +31,26 @@ async def test_the_access_token_can_be_reused_until_it_expires(client, services)
     token = (await rp.token(client, code)).json()["access_token"]
     for _ in range(2):
         assert (await client.post("/userinfo", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+async def test_claims_are_read_at_userinfo_time_and_a_deleted_account_is_invalid_token(client, services):
+    from sqlalchemy import delete, update
+
+    from govsignin.accounts.models import User
+
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    code, _ = await code_for(client, rp, citizen)
+    token = (await rp.token(client, code)).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    user = await services.accounts.by_email(citizen.email)
+    changed = "changed-" + citizen.email
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(update(User).where(User.id == user.id).values(email=changed))
+    body = (await client.get("/userinfo", headers=auth)).json()
+    assert body["email"] == changed and body["email_verified"] is True
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(delete(User).where(User.id == user.id))
+    response = await client.get("/userinfo", headers=auth)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')

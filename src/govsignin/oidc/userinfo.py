@@ -8,10 +8,32 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import bindparam, select
 from starlette.responses import Response
 
+from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
 from govsignin.oidc.responses import NO_STORE, json_response
+
+_USERS = User.__table__
+_CLAIM_COLUMNS = (_USERS.c.email, _USERS.c.email_verified, _USERS.c.phone_number, _USERS.c.phone_number_verified)
+# Built once (SQLAlchemy compiles it once); on SQLite the same query as plain SQL.
+_SELECT = select(*_CLAIM_COLUMNS).where(_USERS.c.id == bindparam("id"))
+_SQLITE_SELECT = (
+    f"SELECT {', '.join(c.name for c in _CLAIM_COLUMNS)} FROM {_USERS.name} WHERE id = ?"
+)
+
+
+async def _claims_row(engine, user_id: str):
+    """The account's email and phone columns, or None if it no longer exists: one query on one
+    connection (no ORM session, no identity map, no `User` object). On SQLite, one aiosqlite
+    call on the driver connection, as the store does (store/database.py)."""
+    async with engine.connect() as conn:
+        if engine.dialect.driver == "aiosqlite":
+            driver = (await conn.get_raw_connection()).driver_connection
+            rows = await driver.execute_fetchall(_SQLITE_SELECT, (user_id,))
+            return rows[0] if rows else None
+        return (await conn.execute(_SELECT, {"id": user_id})).first()
 
 
 def _unauthorized(error: str | None = None, description: str | None = None) -> Response:
@@ -34,16 +56,17 @@ async def userinfo(request):
     if raw is None:
         return _unauthorized("invalid_token", "Invalid access token")
     grant = json.loads(raw)
-    user = await services.accounts.get(grant["user_id"])
-    if user is None:  # deleted since the token was issued
+    row = await _claims_row(services.engine, grant["user_id"])
+    if row is None:  # deleted since the token was issued
         return _unauthorized("invalid_token", "Invalid access token")
+    email, email_verified, phone_number, phone_number_verified = row
     body = {"sub": grant["sub"]}
     scopes = grant["scope"]
     if "email" in scopes:
-        body["email"] = user.email
-        body["email_verified"] = bool(user.email_verified)
+        body["email"] = email
+        body["email_verified"] = bool(email_verified)
     if "phone" in scopes:
-        if user.phone_number:
-            body["phone_number"] = user.phone_number
-        body["phone_number_verified"] = bool(user.phone_number and user.phone_number_verified)
+        if phone_number:
+            body["phone_number"] = phone_number
+        body["phone_number_verified"] = bool(phone_number and phone_number_verified)
     return json_response(body)

@@ -132,7 +132,7 @@ def limit_sign_in_posts(view):
     """Wrap a sign-in page: its POSTs count against the per-IP limit before any other work."""
 
     async def limited_view(request):
-        if request.method == "POST":
+        if request.scope["method"] == "POST":
             limits = _limits(request)
             if limits is not None and limits.enabled:
                 retry = await limits.hit("sign_in_ip", _h(client_ip(request)))

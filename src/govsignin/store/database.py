@@ -39,6 +39,15 @@ class _Ops:
             where=T.c.expires_at <= bindparam("now"),
         ).returning(T.c.key)
         self._pop = delete(T).where(T.c.key == bindparam("key")).returning(T.c.value, T.c.expires_at)
+        expired = T.c.expires_at <= bindparam("now")
+        counter = insert(T).values(key=bindparam("key"), value="1", expires_at=bindparam("expires_at"))
+        self._incr = counter.on_conflict_do_update(
+            index_elements=[T.c.key],
+            set_={
+                "value": case((expired, "1"), else_=cast(cast(T.c.value, Integer) + 1, String)),
+                "expires_at": case((expired, bindparam("expires_at")), else_=T.c.expires_at),
+            },
+        ).returning(T.c.value)
         self._delete = delete(T).where(T.c.key.in_(bindparam("keys", expanding=True)))
 
     async def get(self, conn: AsyncConnection, key: str) -> str | None:
@@ -64,6 +73,11 @@ class _Ops:
 
     async def delete(self, conn: AsyncConnection, keys) -> None:
         await conn.execute(self._delete, {"keys": list(keys)})
+
+    async def incr(self, conn: AsyncConnection, key: str, ttl: float) -> int:
+        now = time.time()
+        row = (await conn.execute(self._incr, {"key": key, "now": now, "expires_at": now + ttl})).first()
+        return int(row[0])
 
 
 class _SQLiteOps(_Ops):
@@ -179,21 +193,8 @@ class DatabaseStore:
                 await self._ops.delete(conn, keys)
 
     async def incr(self, key: str, ttl: float) -> int:
-        now = time.time()
-        expired = T.c.expires_at <= now
-        stmt = self._insert(T).values(key=key, value="1", expires_at=now + ttl)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[T.c.key],
-            set_={
-                "value": case(
-                    (expired, "1"), else_=cast(cast(T.c.value, Integer) + 1, String)
-                ),
-                "expires_at": case((expired, now + ttl), else_=T.c.expires_at),
-            },
-        ).returning(T.c.value)
         async with self.engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-        return int(row[0])
+            return await self._ops.incr(conn, key, ttl)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -13,12 +13,17 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import re
 import sys
+import threading
+import time
 from typing import TextIO
 
 import structlog
+import structlog.contextvars
 
 REDACTED = "[redacted]"
 
@@ -93,6 +98,60 @@ class _Sink:
 
 SINK = _Sink()
 _configured = False
+_info_enabled = True  # the configured level lets INFO lines through
+_write_lock = threading.Lock()
+_second = (-1, "")  # (unix second, its ISO 8601 text): the timestamp's prefix, made once a second
+
+
+def _utc_timestamp(now: float) -> str:
+    """TimeStamper(fmt="iso", utc=True)'s text for `now`, the seconds formatted once a second."""
+    global _second
+    whole = int(now)
+    second, prefix = _second
+    if whole != second:
+        prefix = datetime.datetime.fromtimestamp(whole, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (whole, prefix)
+    micro = int((now - whole) * 1_000_000)
+    return f"{prefix}.{micro:06d}Z" if micro else prefix + "Z"
+
+
+def _only_request_id_bound() -> bool:
+    """True while `request_id` is the only key ever bound into structlog's contextvars (so the
+    request line's context is known without scanning the whole context)."""
+    names = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
+    return names is not None and len(names) <= 1
+
+
+def request_line(logger, request_id: str, method: str, route: str, path: str, status: int, duration_ms: float) -> None:
+    """The per-request log line (web/observability.py), the same JSON object, keys and order as
+    `logger.info("request", ...)` through the processors above, without running them: ~5 us
+    instead of ~15. The fields are known: only `path` can hold caller text, so only it is
+    scrubbed (JWT-shaped strings), as `redact` would. Anything else bound into the context,
+    a non-default configuration or a level above INFO takes the processor chain (or nothing)."""
+    if not _info_enabled:
+        return
+    if not (_fast_lines and _only_request_id_bound()):
+        logger.info("request", method=method, route=route, path=path, status=status, duration_ms=duration_ms)
+        return
+    line = json.dumps(
+        {
+            "method": method,
+            "route": route,
+            "path": _scrub(path),
+            "status": status,
+            "duration_ms": duration_ms,
+            "event": "request",
+            "request_id": request_id,
+            "level": "info",
+            "timestamp": _utc_timestamp(time.time()),
+        }
+    )
+    with _write_lock:
+        SINK.write(line + "\n")
+        SINK.flush()
+
+
+_fast_lines = False  # set by configure_logging: the request line may skip the processor chain
 
 
 def configure_logging(settings=None, stream: TextIO | None = None, force: bool = False) -> None:
@@ -100,7 +159,7 @@ def configure_logging(settings=None, stream: TextIO | None = None, force: bool =
 
     `stream` (default stdout) and `force` exist for tests that capture the output.
     """
-    global _configured
+    global _configured, _info_enabled, _fast_lines
     level_name = (getattr(settings, "log_level", None) or "info").upper()
     level = logging.getLevelName(level_name)
     if not isinstance(level, int):
@@ -109,6 +168,7 @@ def configure_logging(settings=None, stream: TextIO | None = None, force: bool =
         SINK.target = stream
     if _configured and not force:
         return
+    _info_enabled = level <= logging.INFO
 
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -149,4 +209,5 @@ def configure_logging(settings=None, stream: TextIO | None = None, force: bool =
     # httpx logs every request's full URL at INFO (query strings included): warnings only.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    _fast_lines = True  # request_line() renders exactly what the chain above would
     _configured = True

@@ -19,6 +19,7 @@ import structlog
 from starlette.routing import Mount
 
 from govsignin.web import metrics
+from govsignin.web.logging import request_line
 
 REQUEST_ID_HEADER = b"x-request-id"
 MAX_REQUEST_ID = 64
@@ -109,12 +110,7 @@ class RequestObservability:
                 counter = by_status[status] = metrics.REQUESTS.labels(label_route, label_method, str(status))
             counter.inc()
             # The path only: query strings carry state, nonce and request objects.
-            log.info(
-                "request",
-                method=label_method,
-                route=label_route,
-                path=scope["path"][:200],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
+            request_line(
+                log, request_id, label_method, label_route, scope["path"][:200], status, round(elapsed * 1000, 2)
             )
             structlog.contextvars.reset_contextvars(**tokens)
