@@ -3,6 +3,15 @@
 Pages call `render(request, "journeys/enter-email.html", ...)`: the language comes from the
 journey (ui_locales) or the `lng` cookie, `<html lang>` follows it, and every response gets a
 fresh CSP nonce for its one inline script.
+
+Rendering is most of a page's CPU, so the parts of the layout that are the same on every
+request (GOV.UK skip link, header, service navigation, footer: a dozen govuk-frontend-jinja
+macro calls) are rendered once per language and reused. A template marks such a part with
+`{% call per_language("key") %}...{% endcall %}`: the body is rendered on the first request in
+each language and its HTML is spliced in afterwards. The body may use only `_()`, `service_name`
+and macros, never a request's variables (tests/unit/test_templating.py checks both that and that
+every page is byte-for-byte what the uncached rendering gives, in English and Welsh).
+Templates ship in the package, so they are compiled once and never re-checked on disk.
 """
 
 from __future__ import annotations
@@ -30,8 +39,10 @@ def _load_translations() -> dict:
 
 
 class Templates:
-    def __init__(self, settings):
+    def __init__(self, settings, cache: bool = True):
         self.settings = settings
+        self.cache = cache
+        self._fragments: dict[tuple[str, str], str] = {}
         self.translations = _load_translations()
         self.env = Environment(
             loader=ChoiceLoader(
@@ -44,9 +55,22 @@ class Templates:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # no os.stat of every template on every render
+            cache_size=-1,  # every compiled template stays (there are about a hundred)
         )
         self.env.install_gettext_callables(self.gettext, self.ngettext, newstyle=True)
         self.env.globals["service_name"] = settings.service_name
+        self.env.globals["per_language"] = self.per_language
+
+    def per_language(self, key: str, caller):
+        """`{% call per_language(key) %}body{% endcall %}`: the body's HTML, rendered once per language."""
+        if not self.cache:
+            return caller()
+        cache_key = (key, _lang.get())
+        html = self._fragments.get(cache_key)
+        if html is None:
+            html = self._fragments[cache_key] = caller()
+        return html
 
     def gettext(self, message: str) -> str:
         return self.translations[_lang.get()].gettext(message)
