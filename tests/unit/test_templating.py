@@ -5,7 +5,8 @@ and splices the HTML in afterwards. These tests render every page template (jour
 management, errors) in English and Welsh, with and without an error, at two different paths,
 through a caching `Templates` and a non-caching one, and require identical HTML once the
 per-response CSP nonce is normalised. They also check that a cached body reads nothing but
-`_()`, `service_name` and macros, so a later edit cannot make it depend on a request.
+`_()`, `service_name`, macros and the names it is keyed by, so a later edit cannot make it
+depend on a request.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def test_every_page_is_byte_for_byte_the_uncached_rendering(plain, cached):
                 assert render(cached, name, lang, path, context) == expected, (name, lang, context)
                 compared += 1
     assert compared == 3 * len(names) * len(CONTEXTS)
-    assert {lang for _key, lang in cached._fragments} == set(LANGUAGES)
+    assert {key[1] for key in cached._fragments} == set(LANGUAGES)
 
 
 def test_cached_layout_is_in_the_page_language(cached):
@@ -126,17 +127,35 @@ def _per_language_blocks(templates: Templates, name: str):
 
 
 def test_per_language_bodies_read_no_request_variables():
+    """A cached body reads constants and macros, plus only the names its call passes as key parts
+    (`per_language("key", name, label)`) or in `unless=`; its key is a literal used once."""
     templates = make_templates(cache=True)
     keys: dict[str, str] = {}
     for name in templates.env.list_templates():
         if name.startswith("govuk_frontend_jinja/"):
             continue
         for call, block, defined in _per_language_blocks(templates, name):
-            assert len(call.args) == 1 and isinstance(call.args[0], nodes.Const), name
+            assert call.args and isinstance(call.args[0], nodes.Const), name
             key = call.args[0].value
             assert key not in keys, f"per_language key {key!r} used in {keys[key]} and {name}"
             keys[key] = name
+            assert all(isinstance(part, nodes.Name) for part in call.args[1:]), (name, key)
+            assert {kw.key for kw in call.kwargs} <= {"unless"}, (name, key)
+            passed = {part.name for part in call.args[1:]}
+            passed |= {n.name for kw in call.kwargs for n in kw.find_all(nodes.Name)}
             read = {n.name for part in block.body for n in part.find_all(nodes.Name) if n.ctx == "load"}
-            assert read <= CONSTANT_NAMES | defined, (name, key, read - CONSTANT_NAMES - defined)
+            allowed = CONSTANT_NAMES | defined | passed
+            assert read <= allowed, (name, key, read - allowed)
             assert not block.args, (name, key)  # caller(...) arguments would be per call
-    assert {"skip-link", "header", "footer"} <= set(keys)
+    assert {"skip-link", "header", "footer", "continue-button", "password-input"} <= set(keys)
+
+
+def test_per_language_renders_every_time_while_unless_holds(cached):
+    with_error = {"error": {"field": "code", "text": "Enter the security code"}}
+    first = render(cached, "journeys/enter-authenticator-app-code.html", "en", "/x", with_error)
+    other = {"error": {"field": "code", "text": "The security code you entered is not correct"}}
+    second = render(cached, "journeys/enter-authenticator-app-code.html", "en", "/x", other)
+    assert "Enter the security code" in first and "not correct" in second and "Enter the security" not in second
+    typed = render(cached, "journeys/enter-email.html", "en", "/x", {"email": "typed@example.com"})
+    assert 'value="typed@example.com"' in typed
+    assert not any("typed@example.com" in html for html in cached._fragments.values())

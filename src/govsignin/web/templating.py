@@ -29,6 +29,7 @@ from govsignin.web.headers import page_csp
 LANGUAGES = ("en", "cy")
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 _lang: ContextVar[str] = ContextVar("lang", default="en")
+MAX_FRAGMENTS = 1000
 
 
 def _load_translations() -> dict:
@@ -38,13 +39,25 @@ def _load_translations() -> dict:
     return out
 
 
+class _Environment(Environment):
+    def make_globals(self, d):
+        """A template's globals as a plain dict, not Jinja's ChainMap over the environment's.
+
+        Every `{% from ... import %}` (about 25 a page, most of them inside govuk-frontend-jinja
+        macros, run on every call) computes `context globals - template.globals.keys()`, and
+        membership in a ChainMap costs a Python call per key: a fifth of a page's rendering. The
+        environment's globals are all set in `Templates.__init__`, before any template loads.
+        """
+        return {**self.globals, **(d or {})}
+
+
 class Templates:
     def __init__(self, settings, cache: bool = True):
         self.settings = settings
         self.cache = cache
-        self._fragments: dict[tuple[str, str], str] = {}
+        self._fragments: dict[tuple, str] = {}
         self.translations = _load_translations()
-        self.env = Environment(
+        self.env = _Environment(
             loader=ChoiceLoader(
                 [
                     PackageLoader("govsignin", "templates"),
@@ -62,14 +75,23 @@ class Templates:
         self.env.globals["service_name"] = settings.service_name
         self.env.globals["per_language"] = self.per_language
 
-    def per_language(self, key: str, caller):
-        """`{% call per_language(key) %}body{% endcall %}`: the body's HTML, rendered once per language."""
-        if not self.cache:
+    def per_language(self, key: str, *parts, caller, unless=False):
+        """`{% call per_language(key, *parts, unless=...) %}body{% endcall %}`: the body's HTML,
+        rendered once per language (and per value of `parts`), then reused.
+
+        The body may read `_()`, `service_name`, macros, and the names passed in `parts` (a macro's
+        own parameters, e.g. a field name: a few fixed values each) or in `unless`. While `unless`
+        is true (say, an error to show, a value typed in) the body is rendered every time, so it
+        must give the same HTML for every value of those names that makes `unless` false.
+        """
+        if unless or not self.cache:
             return caller()
-        cache_key = (key, _lang.get())
+        cache_key = (key, _lang.get(), *[(type(part), part) for part in parts])
         html = self._fragments.get(cache_key)
         if html is None:
-            html = self._fragments[cache_key] = caller()
+            html = caller()
+            if len(self._fragments) < MAX_FRAGMENTS:  # bounded even if a template misuses `parts`
+                self._fragments[cache_key] = html
         return html
 
     def gettext(self, message: str) -> str:
