@@ -3,6 +3,15 @@
 Pages call `render(request, "journeys/enter-email.html", ...)`: the language comes from the
 journey (ui_locales) or the `lng` cookie, `<html lang>` follows it, and every response gets a
 fresh CSP nonce for its one inline script.
+
+Rendering is most of a page's CPU, so the parts of the layout that are the same on every
+request (GOV.UK skip link, header, service navigation, footer: a dozen govuk-frontend-jinja
+macro calls) are rendered once per language and reused. A template marks such a part with
+`{% call per_language("key") %}...{% endcall %}`: the body is rendered on the first request in
+each language and its HTML is spliced in afterwards. The body may use only `_()`, `service_name`
+and macros, never a request's variables (tests/unit/test_templating.py checks both that and that
+every page is byte-for-byte what the uncached rendering gives, in English and Welsh).
+Templates ship in the package, so they are compiled once and never re-checked on disk.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from govsignin.web.headers import page_csp
 LANGUAGES = ("en", "cy")
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 _lang: ContextVar[str] = ContextVar("lang", default="en")
+MAX_FRAGMENTS = 1000
 
 
 def _load_translations() -> dict:
@@ -29,11 +39,25 @@ def _load_translations() -> dict:
     return out
 
 
+class _Environment(Environment):
+    def make_globals(self, d):
+        """A template's globals as a plain dict, not Jinja's ChainMap over the environment's.
+
+        Every `{% from ... import %}` (about 25 a page, most of them inside govuk-frontend-jinja
+        macros, run on every call) computes `context globals - template.globals.keys()`, and
+        membership in a ChainMap costs a Python call per key: a fifth of a page's rendering. The
+        environment's globals are all set in `Templates.__init__`, before any template loads.
+        """
+        return {**self.globals, **(d or {})}
+
+
 class Templates:
-    def __init__(self, settings):
+    def __init__(self, settings, cache: bool = True):
         self.settings = settings
+        self.cache = cache
+        self._fragments: dict[tuple, str] = {}
         self.translations = _load_translations()
-        self.env = Environment(
+        self.env = _Environment(
             loader=ChoiceLoader(
                 [
                     PackageLoader("govsignin", "templates"),
@@ -44,9 +68,31 @@ class Templates:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # no os.stat of every template on every render
+            cache_size=-1,  # every compiled template stays (there are about a hundred)
         )
         self.env.install_gettext_callables(self.gettext, self.ngettext, newstyle=True)
         self.env.globals["service_name"] = settings.service_name
+        self.env.globals["per_language"] = self.per_language
+
+    def per_language(self, key: str, *parts, caller, unless=False):
+        """`{% call per_language(key, *parts, unless=...) %}body{% endcall %}`: the body's HTML,
+        rendered once per language (and per value of `parts`), then reused.
+
+        The body may read `_()`, `service_name`, macros, and the names passed in `parts` (a macro's
+        own parameters, e.g. a field name: a few fixed values each) or in `unless`. While `unless`
+        is true (say, an error to show, a value typed in) the body is rendered every time, so it
+        must give the same HTML for every value of those names that makes `unless` false.
+        """
+        if unless or not self.cache:
+            return caller()
+        cache_key = (key, _lang.get(), *[(type(part), part) for part in parts])
+        html = self._fragments.get(cache_key)
+        if html is None:
+            html = caller()
+            if len(self._fragments) < MAX_FRAGMENTS:  # bounded even if a template misuses `parts`
+                self._fragments[cache_key] = html
+        return html
 
     def gettext(self, message: str) -> str:
         return self.translations[_lang.get()].gettext(message)
