@@ -3,7 +3,7 @@
 //   node server.mjs   (Node 22 from node_modules/.bin/node; bench/compare.py starts it)
 //
 // Environment: PORT, CLIENT_ID, CLIENT_JWK (the client's public ES256 JWK, JSON),
-// REDIRECT_URI. Signing key: one ES256 key generated at start-up. Adapter: the built-in
+// REDIRECT_URI. Signing keys: generated at start-up (below). Adapter: the built-in
 // in-memory one. Every interaction auto-logs-in a fixed account and grants the requested
 // scope: the benchmark needs signed-in browsers for silent SSO, not a login page.
 import http from 'node:http';
@@ -15,8 +15,19 @@ const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const clientJwk = JSON.parse(process.env.CLIENT_JWK);
 
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', use: 'sig', alg: 'ES256' };
+// The same published key set as govsignin's JWKS: ES256 and RS256, each as the current key and
+// the next one (govsignin publishes its next keys ahead of rotation), so the JWKS bodies match
+// in shape and size. The first ES256 key signs, as govsignin's current ES256 key does.
+function jwk(type, options, kid, alg) {
+  const { privateKey } = generateKeyPairSync(type, options);
+  return { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg };
+}
+const signingKeys = [
+  jwk('ec', { namedCurve: 'P-256' }, 'bench-es256', 'ES256'),
+  jwk('rsa', { modulusLength: 2048 }, 'bench-rs256', 'RS256'),
+  jwk('ec', { namedCurve: 'P-256' }, 'bench-es256-next', 'ES256'),
+  jwk('rsa', { modulusLength: 2048 }, 'bench-rs256-next', 'RS256'),
+];
 
 const ACCOUNT = {
   sub: 'urn:fdc:bench:fixed-account',
@@ -37,7 +48,7 @@ const provider = new Provider(issuer, {
     id_token_signed_response_alg: 'ES256',
     jwks: { keys: [clientJwk] },
   }],
-  jwks: { keys: [signingKey] },
+  jwks: { keys: signingKeys },
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
