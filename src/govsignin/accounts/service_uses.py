@@ -42,10 +42,16 @@ def _upsert(insert):
 _UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-async def record_service_use(services, user_id: str, client_id: str) -> None:
+def service_use_statement(services, user_id: str, client_id: str) -> tuple:
+    """(statement, params): for Audit.record(also=...), in the sign-in event's transaction."""
     stmt = _UPSERT["postgresql" if services.engine.dialect.name == "postgresql" else "sqlite"]
+    return stmt, {"user_id": user_id, "client_id": client_id, "now": utcnow()}
+
+
+async def record_service_use(services, user_id: str, client_id: str) -> None:
+    stmt, params = service_use_statement(services, user_id, client_id)
     async with services.engine.begin() as conn:
-        await conn.execute(stmt, {"user_id": user_id, "client_id": client_id, "now": utcnow()})
+        await conn.execute(stmt, params)
 
 
 async def service_uses(services, user_id: str) -> list[ServiceUse]:
