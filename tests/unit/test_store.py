@@ -49,6 +49,24 @@ async def test_pop_is_single_use_even_when_raced(store):
     assert results.count("code") == 1 and results.count(None) == 4
 
 
+async def test_a_transaction_commits_its_writes_together_or_not_at_all(store):
+    a, b, gone = key(), key(), key()
+    await store.set(gone, "old", 60)
+    async with store.transaction() as tx:
+        await tx.set_many([(a, "1", 60)])
+        await tx.set(b, "2", 60)
+        await tx.delete(gone)
+    assert [await store.get(k) for k in (a, b, gone)] == ["1", "2", None]
+
+    c = key()
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await tx.set(c, "3", 60)
+            await tx.delete(a)
+            raise RuntimeError("the block failed")
+    assert await store.get(c) is None and await store.get(a) == "1"  # rolled back / never sent
+
+
 async def test_incr_counts_and_expiry_starts_at_creation(store):
     k = key()
     assert [await store.incr(k, 60) for _ in range(3)] == [1, 2, 3]

@@ -15,6 +15,7 @@ from govsignin.accounts.models import MfaMethod, MfaResetRequest, PasswordCreden
 from govsignin.accounts.passwords import Passwords
 from govsignin.crypto import SecretBox
 from govsignin.db.base import utcnow
+from govsignin.db.reads import Query
 from govsignin.store import Store
 
 
@@ -54,13 +55,13 @@ def _sign_in_facts(where):
     )
 
 
-_FACTS_BY_EMAIL = _sign_in_facts(User.email == bindparam("email"))
-_FACTS_BY_ID = _sign_in_facts(User.id == bindparam("user_id"))
-_AUTH_APP_SECRET = (
+_FACTS_BY_EMAIL = Query(_sign_in_facts(User.email == bindparam("email")))
+_FACTS_BY_ID = Query(_sign_in_facts(User.id == bindparam("user_id")))
+_AUTH_APP_SECRET = Query(
     select(MfaMethod.secret_encrypted)
     .where(MfaMethod.user_id == bindparam("user_id"), MfaMethod.kind == "auth_app").limit(1)
 )
-_PASSWORD_HASH = select(PasswordCredential.hash).where(PasswordCredential.user_id == bindparam("user_id"))
+_PASSWORD_HASH = Query(select(PasswordCredential.hash).where(PasswordCredential.user_id == bindparam("user_id")))
 
 
 def normalise_email(email: str) -> str:
@@ -89,8 +90,7 @@ class Accounts:
         """The account by email (normalised) or id, with its second factors, or None."""
         stmt, params = (_FACTS_BY_EMAIL, {"email": normalise_email(email)}) if email is not None else (
             _FACTS_BY_ID, {"user_id": user_id})
-        async with self.sessionmaker.kw["bind"].connect() as conn:
-            rows = (await conn.execute(stmt, params)).all()
+        rows = await stmt.all(self.sessionmaker.kw["bind"], **params)
         if not rows:
             return None
         first = rows[0]
@@ -103,8 +103,8 @@ class Accounts:
         encoded = None
         user_id = user if isinstance(user, str) or user is None else user.id
         if user_id is not None:
-            async with self.sessionmaker.kw["bind"].connect() as conn:
-                encoded = (await conn.execute(_PASSWORD_HASH, {"user_id": user_id})).scalar()
+            row = await _PASSWORD_HASH.first(self.sessionmaker.kw["bind"], user_id=user_id)
+            encoded = row[0] if row else None
         ok = await self.passwords.verify(encoded, password)
         if ok and self.passwords.needs_rehash(encoded):
             new_hash = await self.passwords.hash(password)
@@ -117,8 +117,7 @@ class Accounts:
         return ok
 
     async def auth_app_secret(self, user_id: str) -> str | None:
-        async with self.sessionmaker.kw["bind"].connect() as conn:  # one column, Core
-            row = (await conn.execute(_AUTH_APP_SECRET, {"user_id": user_id})).first()
+        row = await _AUTH_APP_SECRET.first(self.sessionmaker.kw["bind"], user_id=user_id)  # one column
         return self.box.decrypt(row[0]) if row else None
 
     async def has_second_factor(self, user_id: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, String, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,14 +27,31 @@ class ServiceUse(Base):
     last_used: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def record_service_use(services, user_id: str, client_id: str) -> None:
-    now = utcnow()
-    insert = pg_insert if services.engine.dialect.name == "postgresql" else sqlite_insert
+def _upsert(insert):
     table = ServiceUse.__table__
-    stmt = insert(table).values(user_id=user_id, client_id=client_id, first_used=now, last_used=now)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.user_id, table.c.client_id], set_={"last_used": now})
-    async with services.sessionmaker() as db, db.begin():
-        await db.execute(stmt)
+    stmt = insert(table).values(
+        user_id=bindparam("user_id"), client_id=bindparam("client_id"),
+        first_used=bindparam("now", type_=UTCDateTime()), last_used=bindparam("now", type_=UTCDateTime()),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.client_id], set_={"last_used": stmt.excluded.last_used}
+    )
+
+
+# Built once with bound parameters (compiled once), run on a Core connection: no ORM session.
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
+
+def service_use_statement(services, user_id: str, client_id: str) -> tuple:
+    """(statement, params): for Audit.record(also=...), in the sign-in event's transaction."""
+    stmt = _UPSERT["postgresql" if services.engine.dialect.name == "postgresql" else "sqlite"]
+    return stmt, {"user_id": user_id, "client_id": client_id, "now": utcnow()}
+
+
+async def record_service_use(services, user_id: str, client_id: str) -> None:
+    stmt, params = service_use_statement(services, user_id, client_id)
+    async with services.engine.begin() as conn:
+        await conn.execute(stmt, params)
 
 
 async def service_uses(services, user_id: str) -> list[ServiceUse]:

@@ -95,14 +95,25 @@ class Audit:
         request=None,
         **details,
     ) -> None:
-        ip = ua = None
-        if request is not None:
-            ip = request.client.host if request.client else None
-            ua = (request.headers.get("user-agent") or "")[:512] or None
-        event = {
-            "tag": str(tag), "created_at": utcnow(), "user_id": user_id, "client_id": client_id,
-            "ip": ip, "user_agent": ua, "details": jsonable(details),
-        }
+        await self._enqueue(_event(tag, user_id, client_id, request, details))
+
+    async def record_with(
+        self,
+        also: tuple,
+        tag: EventTag,
+        *,
+        user_id: str | None = None,
+        client_id: str | None = None,
+        request=None,
+        **details,
+    ) -> None:
+        """record(), and `also` — (Core statement, params) — executed in the same transaction and
+        committed with the event (the service-use upsert at sign-in): one transaction, not two."""
+        event = _event(tag, user_id, client_id, request, details)
+        event["_also"] = also  # not a column: taken out before the row is written
+        await self._enqueue(event)
+
+    async def _enqueue(self, event: dict[str, Any]) -> None:
         done = asyncio.get_running_loop().create_future()
         self._queue.append((event, done))
         async with self._lock:
@@ -135,26 +146,33 @@ class Audit:
                 _settle(done, None)
 
     async def _transaction(self, events: list[dict[str, Any]]) -> None:
+        alsos = [event["_also"] for event in events if "_also" in event]
+        if alsos:
+            events = [{k: v for k, v in event.items() if k != "_also"} for event in events]
         if self._one_call is not None:
             async with self.engine.connect() as conn:
                 driver = (await conn.get_raw_connection()).driver_connection
-                await self._one_call.run(driver, events)
+                await self._one_call.run(driver, events, [_sqlite_statement(conn.dialect, *a) for a in alsos])
         elif self._sqlite:
             async with self.engine.connect() as conn:
                 # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the
                 # write lock first, so the head we read is the head we extend.
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 await _append(conn, events)
+                for stmt, params in alsos:
+                    await conn.execute(stmt, params)
                 await conn.commit()
-        elif len(events) == 1 and self._head is not None and await self._append_on_known_head(events[0]):
+        elif len(events) == 1 and self._head is not None and await self._append_on_known_head(events[0], alsos):
             return
         else:
             self._head = None
             async with self.engine.begin() as conn:
                 head = await _append(conn, events)
+                for stmt, params in alsos:
+                    await conn.execute(stmt, params)
             self._head = head  # committed
 
-    async def _append_on_known_head(self, event: dict[str, Any]) -> bool:
+    async def _append_on_known_head(self, event: dict[str, Any], alsos=()) -> bool:
         """PostgreSQL, one event, when this process appended the last one it knows of: the INSERT
         alone, committed on its own (one round trip instead of BEGIN, SELECT … FOR UPDATE, INSERT,
         COMMIT). The trigger still refuses an event that does not extend the head, and it moves the
@@ -164,13 +182,34 @@ class Audit:
         row = {**event, "seq": seq + 1, "prev_hash": prev}
         row["hash"] = event_hash(row)
         self._head = None
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
+        if alsos:  # the INSERT and the other statements in one transaction
+            async with self.engine.connect() as conn:
+                async with conn.begin() as tx:
+                    result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
+                    if result.rowcount != 1:
+                        await tx.rollback()
+                        return False
+                    for stmt, params in alsos:
+                        await conn.execute(stmt, params)
+        else:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
         if result.rowcount != 1:
             return False  # the head moved (another process appended): nothing was written
         self._head = (row["seq"], row["hash"])
         return True
+
+
+def _event(tag, user_id, client_id, request, details) -> dict[str, Any]:
+    ip = ua = None
+    if request is not None:
+        ip = request.client.host if request.client else None
+        ua = (request.headers.get("user-agent") or "")[:512] or None
+    return {
+        "tag": str(tag), "created_at": utcnow(), "user_id": user_id, "client_id": client_id,
+        "ip": ip, "user_agent": ua, "details": jsonable(details),
+    }
 
 
 def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
@@ -210,10 +249,10 @@ class _SQLiteAppend:
                         f"VALUES ({', '.join('?' * len(self.COLUMNS))})")
         self._head = f"SELECT seq, hash FROM {H.name} WHERE id = 1"
 
-    async def run(self, driver, events: list[dict[str, Any]]) -> None:
-        await driver._execute(self._append, driver._conn, events)  # aiosqlite: run on its thread
+    async def run(self, driver, events: list[dict[str, Any]], alsos=()) -> None:
+        await driver._execute(self._append, driver._conn, events, alsos)  # aiosqlite: run on its thread
 
-    def _append(self, db, events: list[dict[str, Any]]) -> None:
+    def _append(self, db, events: list[dict[str, Any]], alsos=()) -> None:
         db.execute("BEGIN IMMEDIATE")  # the write lock before reading the head, as before
         try:
             head = db.execute(self._head).fetchone()
@@ -227,10 +266,31 @@ class _SQLiteAppend:
                 row["hash"] = prev = event_hash(row)
                 rows.append(tuple(p(row[c]) if p else row[c] for c, p in zip(self.COLUMNS, self._processors)))
             db.executemany(self._insert, rows)  # in order; the triggers check each row and move the head
+            for sql, values in alsos:
+                db.execute(sql, values)
             db.commit()
         except BaseException:
             db.rollback()
             raise
+
+
+_SQLITE_COMPILED: dict = {}
+
+
+def _sqlite_statement(dialect, stmt, params: dict) -> tuple[str, tuple]:
+    """A Core statement as plain SQL and positional values for sqlite3 (compiled once per
+    statement), each value through its bind parameter's own processor."""
+    compiled = _SQLITE_COMPILED.get(stmt)
+    if compiled is None:
+        c = stmt.compile(dialect=dialect)
+        binds = {name: bind for bind, name in c.bind_names.items()}
+        order = [(name, binds[name].value, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                 for name in c.positiontup]
+        compiled = _SQLITE_COMPILED[stmt] = (str(c), order)
+    sql, order = compiled
+    return sql, tuple(
+        (p(v) if p else v) for p, v in ((p, params.get(name, default)) for name, default, p in order)
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------

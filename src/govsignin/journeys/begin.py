@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from starlette.responses import RedirectResponse
 
 from govsignin.accounts.models import User
+from govsignin.db.reads import Query
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
 from govsignin.oidc.authorize.request import AuthorizationRequest
@@ -25,12 +26,12 @@ from govsignin.oidc.responses import NO_STORE, redirect_error
 LEVELS = ("Cl", "Cl.Cm")
 # Single sign-on needs only the account's internal subject (and that the account still exists):
 # one column through Core, compiled once, rather than an ORM session and a whole User.
-_INTERNAL_SUBJECT = select(User.internal_subject_id).where(User.id == bindparam("user_id"))
+_INTERNAL_SUBJECT = Query(select(User.internal_subject_id).where(User.id == bindparam("user_id")))
 
 
 async def _internal_subject(services, user_id: str) -> str | None:
-    async with services.engine.connect() as conn:
-        return (await conn.execute(_INTERNAL_SUBJECT, {"user_id": user_id})).scalar()
+    row = await _INTERNAL_SUBJECT.first(services.engine, user_id=user_id)
+    return row[0] if row else None
 
 
 def _reauth_needed(session, auth: AuthorizationRequest) -> bool:

@@ -42,9 +42,14 @@ class RedisStore:
 
     @asynccontextmanager
     async def transaction(self):
-        """The DatabaseStore's batch, for the same callers: on Redis every operation is
-        already atomic and applied at once, so this is the store itself."""
-        yield self
+        """The DatabaseStore's batch, for the same callers: reads (get, add, pop, incr) run at
+        once, as on the store; writes (set, set_many, delete) are queued and sent together at
+        the end in one MULTI/EXEC round trip, and dropped if the block raises (as SQL rolls
+        back). A journey step's lockout clear and journey save, or the authorization code, the
+        renewed session and the old record's removal, cost one round trip instead of two."""
+        tx = _Batch(self)
+        yield tx
+        await tx.flush()
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
@@ -67,3 +72,44 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+class _Batch:
+    """RedisStore.transaction(): the store's operations, writes queued until flush().
+    A read after a queued write to the same key would not see it: callers read first."""
+
+    def __init__(self, store: RedisStore):
+        self.store = store
+        self.writes: list[tuple] = []
+        self.get, self.add, self.pop, self.incr = store.get, store.add, store.pop, store.incr
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        self.writes.append(("set", key, value, ttl))
+
+    async def set_many(self, items) -> None:
+        for key, value, ttl in items:
+            self.writes.append(("set", key, value, ttl))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            self.writes.append(("delete", *keys))
+
+    async def flush(self) -> None:
+        writes, self.writes = self.writes, []
+        if not writes:
+            return
+        store = self.store
+        if len(writes) == 1:
+            op = writes[0]
+            if op[0] == "set":
+                await store.set(*op[1:])
+            else:
+                await store.delete(*op[1:])
+            return
+        async with store.client.pipeline(transaction=True) as pipe:
+            for op in writes:
+                if op[0] == "set":
+                    pipe.set(store._k(op[1]), op[2], px=max(1, int(op[3] * 1000)))
+                else:
+                    pipe.delete(*(store._k(k) for k in op[1:]))
+            await pipe.execute()

@@ -6,6 +6,7 @@ import time
 
 from starlette.responses import RedirectResponse
 
+from govsignin.accounts.service_uses import service_use_statement
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.begin import ACCOUNT, _internal_subject
 from govsignin.journeys.machine import State
@@ -65,7 +66,15 @@ async def _signed_in(request, services, session, journey, internal_sub: str, cli
     session.auth_time = int(time.time())
     session.level = "Cl.Cm" if journey.mfa_verified else "Cl"
     old_id = await services.sessions.renew_id(session)  # a new id at every sign-in (no fixation)
-    await services.audit.record(
-        EventTag.LoginSuccess, user_id=journey.user_id, client_id=client_id, request=request, level=session.level
-    )
+    also = None
+    if client_id is not None and client_id not in session.clients:
+        # The first code for this service in this session: its service-use row is written in the
+        # sign-in event's transaction (so issue_code finds it in session.clients and skips it).
+        also = service_use_statement(services, journey.user_id, client_id)
+        session.clients.append(client_id)
+    signed_in = dict(user_id=journey.user_id, client_id=client_id, request=request, level=session.level)
+    if also is None:
+        await services.audit.record(EventTag.LoginSuccess, **signed_in)
+    else:
+        await services.audit.record_with(also, EventTag.LoginSuccess, **signed_in)
     return old_id
