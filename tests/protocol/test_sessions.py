@@ -140,3 +140,28 @@ async def test_jar_required_services_must_use_request_objects(client, services):
     rp = await TestRP.create(services, jar_required=True)
     got = redirect_params(await client.get("/authorize?" + urlencode(rp.authorize_params())))
     assert got["error"] == "access_denied"
+
+
+async def test_a_session_record_deleted_meanwhile_is_not_brought_back(services):
+    """Two tabs: B reads the session, A signs in (new id, old record deleted), then B writes back
+    what it read. The old id must stay gone, or its journey (at the code step, verified) would
+    live on under an id the sign-in meant to retire."""
+    sessions = services.sessions
+    created = sessions.new()
+    await sessions.save(created)  # a new session is created
+    tab_b = await sessions.load(created.id)
+    tab_a = await sessions.load(created.id)
+    old_id = await sessions.renew_id(tab_a)
+    await sessions.write_renewed(tab_a, old_id)  # tab A: the new record exists, the old is gone
+
+    tab_b.journey = {"state": "AUTH_CODE", "password_verified": True, "expires": time.time() + 600}
+    await sessions.save_keeping_idle(tab_b)
+    await sessions.save(tab_b)
+    assert await sessions.load(old_id) is None
+    assert (await sessions.load(tab_a.id)).id == tab_a.id
+
+    # Sign-out in another tab is final the same way.
+    reloaded = await sessions.load(tab_a.id)
+    await sessions.end(tab_a)
+    await sessions.save(reloaded)
+    assert await sessions.load(tab_a.id) is None

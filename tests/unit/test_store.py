@@ -84,6 +84,28 @@ async def test_entries_expire(store):
     assert await store.incr(f"{k}-n", 60) == 1
 
 
+async def test_replace_writes_only_over_a_live_entry(store):
+    live, gone, expired = key(), key(), key()
+    await store.set(live, "old", 60)
+    await store.set(expired, "old", 0.2)
+    await asyncio.sleep(0.4)
+    for k in (live, gone, expired):
+        await store.replace(k, "new", 60)
+    # A record deleted (or expired) since it was read is not brought back by writing it.
+    assert [await store.get(k) for k in (live, gone, expired)] == ["new", None, None]
+    assert await store.add(expired, "fresh", 60)  # and it still counts as absent
+
+
+async def test_replace_in_a_transaction(store):
+    live, gone, other = key(), key(), key()
+    await store.set(live, "old", 60)
+    async with store.transaction() as tx:
+        await tx.replace(live, "new", 60)
+        await tx.replace(gone, "new", 60)
+        await tx.set(other, "set", 60)
+    assert [await store.get(k) for k in (live, gone, other)] == ["new", None, "set"]
+
+
 async def test_the_key_ring_outlives_a_database_outage(settings):
     """JWKS and signing keep working from the keys already held while the database is away."""
     from govsignin.services import build_services

@@ -9,6 +9,11 @@ silent /authorize reads no account row) and the journey in progress, if any (jou
 one store read gives a page both. `exp` is when the idle timeout ends; writing only the journey
 keeps it (`save_keeping_idle`), so pages in a journey do not extend the session any more than
 they did when the journey had a key of its own.
+
+A session read from the store is written back only over its live record (`Store.replace`): if
+another request deleted it meanwhile (the old id of a sign-in in another tab, sign-out, "sign
+out everywhere"), the write is dropped rather than bringing the record back with whatever
+journey state this request read. New sessions, and a session under its new id, are created.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 from govsignin.store import Store
 
@@ -38,6 +44,8 @@ class BrowserSession:
     sub: str | None = None  # the signed-in account's internal subject (single sign-on's code)
     exp: float = 0.0  # when the idle timeout ends (0: a record from before this field)
     journey: dict | None = None  # the journey in progress (Journeys), with its own expiry
+    # Not a field (never serialised): whether the record under `id` exists in the store.
+    stored: ClassVar[bool] = False
 
     @property
     def signed_in(self) -> bool:
@@ -75,6 +83,7 @@ class Sessions:
             if raw is None:
                 return None
             session = BrowserSession(**json.loads(raw))
+            session.stored = True
             if session.user_id:
                 generation = await tx.get(f"user-gen:{session.user_id}")
                 if session.gen < (int(generation) if generation else 0):
@@ -94,24 +103,32 @@ class Sessions:
     def new(self) -> BrowserSession:
         return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24))
 
-    def entry(self, session: BrowserSession) -> tuple[str, str, float]:
-        """The (key, value, ttl) that saves the session and restarts its idle timeout, for a
-        caller that writes it together with something else (`store.set_many`)."""
+    async def write(self, store, session: BrowserSession) -> None:
+        """Save the session and restart its idle timeout, on `store` (the store, or a store
+        transaction the caller writes something else in)."""
         ttl = self.settings.session_idle_seconds
         session.exp = round(time.time() + ttl, 3)
-        return f"sess:{session.id}", _dump(session), ttl
+        await self._put(store, session, ttl)
 
     async def save(self, session: BrowserSession) -> None:
-        await self.store.set(*self.entry(session))
+        await self.write(self.store, session)
 
     async def save_keeping_idle(self, session: BrowserSession, store=None) -> None:
         """Write the record without restarting the idle timeout (a journey step). `store`: a
         store transaction to write it in."""
         store = store or self.store
         if not session.exp:  # written before `exp` existed: as a save did then
-            return await store.set(*self.entry(session))
-        value = _dump(session)
-        await store.set(f"sess:{session.id}", value, session.exp - time.time())
+            return await self.write(store, session)
+        await self._put(store, session, session.exp - time.time())
+
+    @staticmethod
+    async def _put(store, session: BrowserSession, ttl: float) -> None:
+        key, value = f"sess:{session.id}", _dump(session)
+        if session.stored:  # only over the live record: never bring back one deleted meanwhile
+            await store.replace(key, value, ttl)
+        else:
+            await store.set(key, value, ttl)
+            session.stored = True
 
     async def renew_id(self, session: BrowserSession) -> str:
         """A new id (and CSRF token) for the same session, at sign-in; nothing is written yet.
@@ -121,6 +138,7 @@ class Sessions:
         if session.user_id:
             session.gen = await self.generation(session.user_id)
         session.id, session.csrf = _new_id(), secrets.token_urlsafe(24)
+        session.stored = False  # the new id's record is created when it is written
         return old
 
     def old_keys(self, old_id: str) -> tuple[str, ...]:
@@ -133,7 +151,7 @@ class Sessions:
     async def write_renewed(self, session: BrowserSession, old: str) -> BrowserSession:
         """Save the session under its new id and delete the old record, in one transaction."""
         async with self.store.transaction() as tx:
-            await tx.set_many([self.entry(session)])
+            await self.write(tx, session)
             await tx.delete(*self.old_keys(old))
         return session
 

@@ -21,6 +21,10 @@ class Store(Protocol):
         """`async with store.transaction() as tx:` the same operations in one trip's worth of
         work: one connection and one commit on SQL; on Redis, the store itself."""
 
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        """Write only over a live entry: a key deleted (or expired) meanwhile stays gone. For
+        records loaded at the start of a request and written back at its end (sessions)."""
+
     async def add(self, key: str, value: str, ttl: float) -> bool:
         """Set only if absent (or expired). True if this call set it: the replay check."""
 

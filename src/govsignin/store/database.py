@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from contextlib import asynccontextmanager
 
-from sqlalchemy import and_, bindparam, case, cast, delete, select, text, Integer, String
+from sqlalchemy import and_, bindparam, case, cast, delete, select, text, update, Integer, String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -38,6 +38,11 @@ class _Ops:
             set_={"value": upsert.excluded.value, "expires_at": upsert.excluded.expires_at},
             where=T.c.expires_at <= bindparam("now"),
         ).returning(T.c.key)
+        self._replace = (
+            update(T)
+            .where(T.c.key == bindparam("the_key"), T.c.expires_at > bindparam("now"))
+            .values(value=bindparam("new_value"), expires_at=bindparam("new_expires_at"))
+        )
         self._pop = delete(T).where(T.c.key == bindparam("key")).returning(T.c.value, T.c.expires_at)
         expired = T.c.expires_at <= bindparam("now")
         counter = insert(T).values(key=bindparam("key"), value="1", expires_at=bindparam("expires_at"))
@@ -59,6 +64,10 @@ class _Ops:
         rows = [{"key": k, "value": v, "expires_at": now + ttl} for k, v, ttl in items]
         if rows:  # one row: execute; several: executemany, still one trip
             await conn.execute(self._set, rows[0] if len(rows) == 1 else rows)
+
+    async def replace(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> None:
+        now = time.time()
+        await conn.execute(self._replace, {"the_key": key, "now": now, "new_value": value, "new_expires_at": now + ttl})
 
     async def add(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> bool:
         now = time.time()
@@ -90,6 +99,7 @@ class _SQLiteOps(_Ops):
             "DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at")
     _ADD = _SET + f' WHERE {T.name}.expires_at <= ? RETURNING "key"'
     _POP = f'DELETE FROM {T.name} WHERE "key" = ? RETURNING value, expires_at'
+    _REPLACE = f'UPDATE {T.name} SET value = ?, expires_at = ? WHERE "key" = ? AND expires_at > ?'
 
     @staticmethod
     async def _driver(conn: AsyncConnection):
@@ -104,6 +114,10 @@ class _SQLiteOps(_Ops):
         rows = [(k, v, now + ttl) for k, v, ttl in items]
         if rows:
             await (await self._driver(conn)).executemany(self._SET, rows)
+
+    async def replace(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> None:
+        now = time.time()
+        await (await self._driver(conn)).execute_fetchall(self._REPLACE, (value, now + ttl, key, now))
 
     async def add(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> bool:
         now = time.time()
@@ -136,6 +150,9 @@ class Transaction:
 
     async def set_many(self, items) -> None:
         await self._ops.set_many(self._conn, items)
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        await self._ops.replace(self._conn, key, value, ttl)
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
         return await self._ops.add(self._conn, key, value, ttl)
@@ -178,6 +195,10 @@ class DatabaseStore:
         """Several (key, value, ttl) at once: one statement."""
         async with self.engine.begin() as conn:
             await self._ops.set_many(conn, list(items))
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        async with self.engine.begin() as conn:
+            await self._ops.replace(conn, key, value, ttl)
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
         async with self.engine.begin() as conn:

@@ -51,6 +51,9 @@ class RedisStore:
         yield tx
         await tx.flush()
 
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), xx=True)
+
     async def add(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
 
@@ -90,6 +93,9 @@ class _Batch:
         for key, value, ttl in items:
             self.writes.append(("set", key, value, ttl))
 
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        self.writes.append(("replace", key, value, ttl))
+
     async def delete(self, *keys: str) -> None:
         if keys:
             self.writes.append(("delete", *keys))
@@ -101,15 +107,12 @@ class _Batch:
         store = self.store
         if len(writes) == 1:
             op = writes[0]
-            if op[0] == "set":
-                await store.set(*op[1:])
-            else:
-                await store.delete(*op[1:])
+            await getattr(store, op[0])(*op[1:])
             return
         async with store.client.pipeline(transaction=True) as pipe:
             for op in writes:
-                if op[0] == "set":
-                    pipe.set(store._k(op[1]), op[2], px=max(1, int(op[3] * 1000)))
-                else:
+                if op[0] == "delete":
                     pipe.delete(*(store._k(k) for k in op[1:]))
+                else:  # set, or replace: SET ... XX (only over a live key)
+                    pipe.set(store._k(op[1]), op[2], px=max(1, int(op[3] * 1000)), xx=op[0] == "replace")
             await pipe.execute()

@@ -39,16 +39,11 @@ async def issue_code(
     if auth.client_id not in session.clients:  # first code for this service in this session
         session.clients.append(auth.client_id)
         await record_service_use(services, session.user_id, auth.client_id)
-    entries = [
-        (f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl),
-        services.sessions.entry(session),  # also refreshes the idle timeout
-    ]
-    if delete:
-        async with services.store.transaction() as tx:
-            await tx.set_many(entries)
+    async with services.store.transaction() as tx:  # one trip on Redis, one commit on SQL
+        await tx.set(f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl)
+        await services.sessions.write(tx, session)  # also restarts the idle timeout
+        if delete:
             await tx.delete(*delete)
-    else:
-        await services.store.set_many(entries)
     return redirect_to_client(
         auth.redirect_uri, {"code": code, "state": auth.state}, auth.response_mode
     )
