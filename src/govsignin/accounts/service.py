@@ -72,6 +72,7 @@ class Accounts:
     def __init__(self, settings, sessionmaker: async_sessionmaker, store: Store):
         self.settings = settings
         self.sessionmaker = sessionmaker
+        self.engine = sessionmaker.kw["bind"]  # hot reads run as Core statements on it (db/reads.py)
         self.store = store
         self.passwords = Passwords(settings)
         self.box = SecretBox(settings.key_encryption_key)
@@ -90,7 +91,7 @@ class Accounts:
         """The account by email (normalised) or id, with its second factors, or None."""
         stmt, params = (_FACTS_BY_EMAIL, {"email": normalise_email(email)}) if email is not None else (
             _FACTS_BY_ID, {"user_id": user_id})
-        rows = await stmt.all(self.sessionmaker.kw["bind"], **params)
+        rows = await stmt.all(self.engine, **params)
         if not rows:
             return None
         first = rows[0]
@@ -103,7 +104,7 @@ class Accounts:
         encoded = None
         user_id = user if isinstance(user, str) or user is None else user.id
         if user_id is not None:
-            row = await _PASSWORD_HASH.first(self.sessionmaker.kw["bind"], user_id=user_id)
+            row = await _PASSWORD_HASH.first(self.engine, user_id=user_id)
             encoded = row[0] if row else None
         ok = await self.passwords.verify(encoded, password)
         if ok and self.passwords.needs_rehash(encoded):
@@ -117,7 +118,7 @@ class Accounts:
         return ok
 
     async def auth_app_secret(self, user_id: str) -> str | None:
-        row = await _AUTH_APP_SECRET.first(self.sessionmaker.kw["bind"], user_id=user_id)  # one column
+        row = await _AUTH_APP_SECRET.first(self.engine, user_id=user_id)  # one column
         return self.box.decrypt(row[0]) if row else None
 
     async def has_second_factor(self, user_id: str) -> bool:
