@@ -15,7 +15,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 from rich.table import Table
 
-from govsignin.config import InsecureSettings, check_production, get_settings
+from govsignin.config import InsecureSettings, SettingsError, check_production, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="govsignin: one account for every public service.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
@@ -397,7 +397,11 @@ def audit_export(
 
 
 def main():
-    app()
+    try:
+        app()
+    except SettingsError as exc:  # a GOVSIGNIN_* value of the wrong type: say which, no traceback
+        sys.stderr.write(f"Error: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":
