@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench import load, rawhttp
+from bench.output import emit
 from bench.run import log, machine
 from bench.server import ROOT, Database, Server, cpu_seconds, free_port
 
@@ -408,12 +409,7 @@ def main(argv=None) -> int:
         "machine": info, "summary": summarise(measured["runs"]), **measured,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2) if args.json else table(result))
-    log(f"done in {result['elapsed_s']} s")
-    return 0
+    return emit(result, args, table, log)
 
 
 if __name__ == "__main__":

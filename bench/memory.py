@@ -21,6 +21,7 @@ import time
 import httpx
 
 from bench import load
+from bench.output import emit
 from bench.run import machine
 from bench.server import Database, Server
 
@@ -282,12 +283,7 @@ def main(argv=None) -> int:
               "sizes": {"sign_ins": args.sign_ins, "tokens": args.tokens, "concurrency": args.concurrency},
               "machine": info, **measured, "elapsed_s": round(time.perf_counter() - started, 1)}
     result["summary"] = summarise(measured, args.store)
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2) if args.json else table(result))
-    log(f"done in {result['elapsed_s']} s")
-    return 0
+    return emit(result, args, table, log)
 
 
 if __name__ == "__main__":

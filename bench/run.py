@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from bench import load
+from bench.output import emit
 from bench.server import Database, Server
 
 OPERATIONS = ("sign_in", "token_exchange", "silent_sso", "discovery", "jwks")
@@ -239,15 +239,7 @@ def main(argv=None) -> int:
         **measured,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(result, f, indent=2)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(table(result))
-    log(f"done in {result['elapsed_s']} s")
-    return 0
+    return emit(result, args, table, log)
 
 
 if __name__ == "__main__":

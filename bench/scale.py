@@ -16,7 +16,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import random
 import secrets
@@ -28,6 +27,7 @@ import uuid
 import httpx
 
 from bench import load
+from bench.output import emit
 from bench.run import machine
 from bench.server import CLK_TCK, PG, Database, Server
 
@@ -331,12 +331,7 @@ def main(argv=None) -> int:
         "runs": runs,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2) if args.json else table(result))
-    log(f"done in {result['elapsed_s']} s")
-    return 0
+    return emit(result, args, table, log)
 
 
 if __name__ == "__main__":
