@@ -323,7 +323,7 @@ def keys_list(as_json: JsonOpt = False):
 
 # --- audit -----------------------------------------------------------------------------------
 
-audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: check its hash chain, export it for a SIEM.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: check its hash chain, export it for a SIEM, checkpoint and expire it.")
 app.add_typer(audit_app, name="audit")
 
 CHAIN_BROKEN_EXIT = 3  # distinct from 1 (could not run): the chain was read and is broken
@@ -334,7 +334,7 @@ def audit_verify(
     batch_size: int = typer.Option(2000, min=1, help="Events read per query."),
     as_json: JsonOpt = False,
 ):
-    """Recompute the hash chain from the first event to the head; exit 3 at the first break."""
+    """Recompute the hash chain from the first event (or its checkpoint) to the head; exit 3 at the first break."""
     from govsignin.audit.service import ChainHeadMissing, verify_chain
 
     async def go(services):
@@ -346,7 +346,9 @@ def audit_verify(
     report = _run(go)
 
     def show(r):
-        Console().print(f"Audit chain intact: {r['events']} event(s), head seq {r['head']['seq']} hash {r['head']['hash']}.")
+        start = f" from the checkpoint at seq {r['from_checkpoint']['seq']}" if r["from_checkpoint"] else ""
+        erased = f" ({r['erased']} erased)" if r["erased"] else ""
+        Console().print(f"Audit chain intact: {r['events']} event(s){erased}{start}, head seq {r['head']['seq']} hash {r['head']['hash']}.")
 
     if report["ok"]:
         _emit(as_json, report, show)
@@ -394,6 +396,63 @@ def audit_export(
             os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
 
     _run(go)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(as_json: JsonOpt = False):
+    """Record a checkpoint (seq and hash) at the chain head; events up to it can later be expired."""
+    from govsignin.audit.retention import RetentionRefused, record_checkpoint
+    from govsignin.audit.service import ChainHeadMissing
+
+    async def go(services):
+        try:
+            return await record_checkpoint(services.engine)
+        except (ChainHeadMissing, RetentionRefused) as exc:
+            raise CliError(str(exc)) from exc
+
+    def show(r):
+        said = "Checkpoint recorded" if r["new"] else "The head was already checkpointed"
+        Console().print(f"{said}: seq {r['seq']} hash {r['hash']} ({r['created_at']}).")
+
+    _emit(as_json, _run(go), show)
+
+
+@audit_app.command("expire")
+def audit_expire(
+    older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DAYS", help="Retention period in whole days (at least 1): expire events recorded before it."),
+    as_json: JsonOpt = False,
+):
+    """Delete the oldest events up to a checkpoint, if all are older than the period (one transaction)."""
+    from govsignin.audit.retention import RetentionRefused, expire
+    from govsignin.audit.service import ChainHeadMissing
+
+    days = _positive_days(older_than)
+
+    async def go(services):
+        try:
+            return await expire(services.engine, older_than_days=days)
+        except (ChainHeadMissing, RetentionRefused) as exc:
+            raise CliError(str(exc)) from exc
+
+    _emit(as_json, _run(go), lambda r: Console().print(r["message"]))
+
+
+BAD_INPUT_EXIT = 2  # as click reports a bad option
+
+
+def _positive_days(value: Optional[str]) -> int:
+    """--older-than as a whole number of days >= 1, or a sentence and exit 2 (never a traceback)."""
+    if value is None:
+        sys.stderr.write("Error: --older-than DAYS is required (the retention period, e.g. --older-than 400).\n")
+        raise typer.Exit(BAD_INPUT_EXIT)
+    try:
+        days = int(value.strip())
+    except ValueError:
+        days = None
+    if days is None or days < 1 or days > 36500:
+        sys.stderr.write(f"Error: --older-than {value!r} is not a whole number of days between 1 and 36500.\n")
+        raise typer.Exit(BAD_INPUT_EXIT)
+    return days
 
 
 def main():

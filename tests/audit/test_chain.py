@@ -127,7 +127,7 @@ async def test_export_streams_ndjson_in_chain_order(services, live_server):
         assert all(b["prev_hash"] == a["hash"] for a, b in zip(lines, lines[1:]))
         assert [e["details"]["n"] for e in lines if e["details"].get("run") == run] == [0, 1, 2, 3, 4]
         assert set(lines[0]) == {"id", "seq", "tag", "created_at", "user_id", "client_id", "ip", "user_agent",
-                                 "details", "prev_hash", "hash"}
+                                 "details", "prev_hash", "hash", "personal"}
 
     since = run_raw(live_server.env, "audit", "export", "--since", str(before + 2))
     resumed = [json.loads(line) for line in since.stdout.splitlines()]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential
 from govsignin.accounts.service_uses import ServiceUse
-from govsignin.audit.models import AuditEvent
+from govsignin.audit.models import AuditEvent, AuditPersonal, events_of
+from govsignin.audit.service import verify_chain
 from govsignin.messaging.outbox import read_outbox
 from govsignin.oidc.backchannel import deliver_due
 from tests.manage.support import account_client, error_summary, next_step, submit
@@ -40,7 +41,10 @@ async def test_activity_history_shows_only_my_events_newest_first(client, servic
     ids = [int(i) for i in re.findall(r"report-activity\?event=(\d+)", page.text)]
     assert ids and ids == sorted(ids, reverse=True)
     async with services.sessionmaker() as db:
-        owners = set((await db.execute(select(AuditEvent.user_id).where(AuditEvent.id.in_(ids)))).scalars())
+        owners = set((await db.execute(
+            select(AuditPersonal.user_id).join(AuditEvent, AuditEvent.personal == AuditPersonal.digest)
+            .where(AuditEvent.id.in_(ids))
+        )).scalars())
     assert owners == {citizen.user_id}
 
 
@@ -67,7 +71,7 @@ async def test_someone_elses_event_cannot_be_reported(client, services):
     other = await make_citizen(services)
     await services.audit.record("account:login:success", user_id=other.user_id)
     async with services.sessionmaker() as db:
-        theirs = (await db.execute(select(AuditEvent.id).where(AuditEvent.user_id == other.user_id))).scalars().first()
+        theirs = (await db.execute(select(AuditEvent.id).where(events_of(other.user_id)))).scalars().first()
     for value in (str(theirs), "abc", "9" * 30):
         response = await client.get(f"/account/activity-history/report-activity?event={value}")
         assert response.headers["location"] == "/account/activity-history"
@@ -113,6 +117,8 @@ async def test_delete_account(client, services, receiver):
     assert empty.status_code == 400 and "Enter your password" in error_summary(empty.text)
     wrong = await submit(client, "/account/delete-account", password="not-my-password-1")
     assert wrong.status_code == 400 and "not correct" in error_summary(wrong.text)
+    async with services.sessionmaker() as db:  # signing in recorded events with personal data
+        assert (await db.execute(select(AuditEvent.id).where(events_of(citizen.user_id)))).first() is not None
     done = await submit(client, "/account/delete-account", password=citizen.password)
     assert done.status_code == 200 and "You have deleted your GOV.UK account" in done.text
     assert await services.accounts.get(citizen.user_id) is None
@@ -120,8 +126,13 @@ async def test_delete_account(client, services, receiver):
     async with services.sessionmaker() as db:
         for model in (PasswordCredential, MfaMethod, ServiceUse):
             assert (await db.execute(select(model).where(model.user_id == citizen.user_id))).first() is None
-        tags = set((await db.execute(select(AuditEvent.tag).where(AuditEvent.user_id == citizen.user_id))).scalars())
-    assert "account:account:deleted" in tags  # the audit trail stays, pseudonymous
+        # The audit trail stays, anonymous: no event holds the user id, IP address or user agent.
+        assert (await db.execute(select(AuditEvent.id).where(events_of(citizen.user_id)))).first() is None
+        assert (await db.execute(select(AuditPersonal).where(AuditPersonal.user_id == citizen.user_id))).first() is None
+        deleted = (await db.execute(select(AuditEvent).where(AuditEvent.tag == "account:account:deleted")
+                                    .order_by(AuditEvent.seq.desc()))).scalars().first()
+    assert deleted is not None and (deleted.user_id, deleted.ip, deleted.user_agent, deleted.personal) == (None,) * 4
+    assert (await verify_chain(services.engine))["ok"]  # every hash still verifies
     assert (await read_outbox(services, citizen.email, last=True))[0]["template"] == "account-deleted"
     await drain(services)
     assert len(receiver.tokens) == 1

@@ -2,9 +2,13 @@
 
 What goes: the user row and everything keyed to it (password, second factors, recovery codes,
 passkeys and service history; the foreign keys cascade, and the known tables are also deleted
-explicitly so a missing cascade cannot leave a credential behind). What stays: audit events,
-which are append-only and hash-chained; they keep the user's random id (no email, no name),
-which nothing can link to a person once the user row is gone (docs/architecture.md).
+explicitly so a missing cascade cannot leave a credential behind), and the personal data of the
+account's audit events: their audit_personal rows (user id, IP address, user agent). The events
+stay, append-only and hash-chained, now anonymous; every hash still verifies, because the chain
+hashes only an HMAC of those values under a salt that was in the deleted row (docs/audit.md,
+"Erasure inside the chain"). Events recorded before migration 0007 hash their personal fields
+raw and keep them until `govsignin audit expire` removes them with their prefix. The deletion
+itself is recorded without a user id, IP address or user agent.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from sqlalchemy import delete
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User
 from govsignin.accounts.service_uses import ServiceUse, service_uses
+from govsignin.audit.models import AuditPersonal
 from govsignin.audit.tags import EventTag
 from govsignin.oidc.backchannel import enqueue_logouts
 
@@ -42,7 +47,8 @@ async def delete_account(services, user, session=None, request=None) -> None:
         for model in (ServiceUse, PasswordCredential, MfaMethod):
             await db.execute(delete(model).where(model.user_id == user.id))
         await db.execute(delete(User).where(User.id == user.id))  # cascades to other engineers' tables
+        await db.execute(delete(AuditPersonal).where(AuditPersonal.user_id == user.id))  # erasure in the chain
     await services.sessions.end_all_for_user(user.id)
     if session is not None:
         await services.sessions.end(session)
-    await services.audit.record(EventTag.AccountDeleted, user_id=user.id, request=request, services_told=queued)
+    await services.audit.record(EventTag.AccountDeleted, services_told=queued)  # anonymous, like the rest now

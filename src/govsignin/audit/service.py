@@ -21,6 +21,11 @@ Within a process, concurrent record() calls queue on an asyncio lock and the hol
 queued events in its one transaction (group commit), so the cluster-wide lock is taken once per
 batch, not once per event (docs/audit.md, "Cost").
 
+An event's user_id, ip and user_agent are written to audit_personal in the same transaction (on
+the one-statement PostgreSQL path, by the same statement: _INSERT_ON_HEAD_WITH_PERSONAL), and the
+event row hashes only their HMAC (chain.py, format 2), so deleting those rows erases a person
+from the trail without breaking it.
+
 verify_chain() and iter_events() read in keyset batches (seq > last ORDER BY seq LIMIT n), so
 neither holds millions of rows in memory nor a long transaction.
 """
@@ -32,16 +37,18 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from govsignin.audit.chain import GENESIS, event_hash, jsonable, timestamp
-from govsignin.audit.models import AuditChainHead, AuditEvent
+from govsignin.audit.chain import GENESIS, event_hash, jsonable, new_salt, personal_digest, timestamp
+from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPersonal
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
 
 T = AuditEvent.__table__
 H = AuditChainHead.__table__
+C = AuditCheckpoint.__table__
+P = AuditPersonal.__table__
 
 VERIFY_BATCH = 2000
 EXPORT_BATCH = 1000
@@ -56,10 +63,20 @@ _KNOWN_HEAD = (
     select(H.c.id).where(H.c.id == 1, H.c.seq == bindparam("head_seq"), H.c.hash == bindparam("head_hash"))
     .with_for_update().cte("known_head")
 )
-_EVENT_COLUMNS = ("tag", "created_at", "user_id", "client_id", "ip", "user_agent", "details", "seq", "prev_hash", "hash")
+_EVENT_COLUMNS = ("tag", "created_at", "user_id", "client_id", "ip", "user_agent", "details", "seq", "prev_hash", "hash",
+                  "personal")
 _INSERT_ON_HEAD = insert(T).from_select(
     _EVENT_COLUMNS,
     select(*(bindparam(c, type_=T.c[c].type) for c in _EVENT_COLUMNS)).select_from(_KNOWN_HEAD),
+)
+# The same, for an event with personal data: its audit_personal row is inserted by the same
+# statement, only if the event was (still one round trip; the rowcount is the side row's).
+_PERSONAL_COLUMNS = ("digest", "user_id", "ip", "user_agent", "salt")
+_INSERTED = _INSERT_ON_HEAD.returning(T.c.personal).cte("inserted")
+_INSERT_ON_HEAD_WITH_PERSONAL = insert(P).from_select(
+    _PERSONAL_COLUMNS,
+    select(_INSERTED.c.personal, *(bindparam(f"p_{c}", type_=P.c[c].type) for c in _PERSONAL_COLUMNS[1:]))
+    .select_from(_INSERTED),
 )
 
 
@@ -179,22 +196,26 @@ class Audit:
         head in the same statement (row-locked, re-checked after any wait), so nothing can fork.
         False when another process appended meanwhile: the caller takes the locked path."""
         seq, prev = self._head
-        row = {**event, "seq": seq + 1, "prev_hash": prev}
-        row["hash"] = event_hash(row)
+        row = _chained(event, seq + 1, prev)
+        params = {**row, "head_seq": seq, "head_hash": prev}
+        statement = _INSERT_ON_HEAD
+        if "_side" in event:
+            statement = _INSERT_ON_HEAD_WITH_PERSONAL
+            params.update({f"p_{c}": event["_side"][c] for c in _PERSONAL_COLUMNS[1:]})
         self._head = None
         if alsos:  # the INSERT and the other statements in one transaction
             async with self.engine.connect() as conn:
                 async with conn.begin() as tx:
-                    result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
+                    result = await conn.execute(statement, params)
                     if result.rowcount != 1:
                         await tx.rollback()
                         return False
-                    for stmt, params in alsos:
-                        await conn.execute(stmt, params)
+                    for stmt, also_params in alsos:
+                        await conn.execute(stmt, also_params)
         else:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                result = await conn.execute(_INSERT_ON_HEAD, {**row, "head_seq": seq, "head_hash": prev})
+                result = await conn.execute(statement, params)
         if result.rowcount != 1:
             return False  # the head moved (another process appended): nothing was written
         self._head = (row["seq"], row["hash"])
@@ -202,14 +223,30 @@ class Audit:
 
 
 def _event(tag, user_id, client_id, request, details) -> dict[str, Any]:
+    """The event as it will be stored: user_id, ip and user_agent go to its audit_personal row
+    ("_side"), and the hashed row keeps only their HMAC under a fresh salt (chain.py, format 2)."""
     ip = ua = None
     if request is not None:
         ip = request.client.host if request.client else None
         ua = (request.headers.get("user-agent") or "")[:512] or None
-    return {
-        "tag": str(tag), "created_at": utcnow(), "user_id": user_id, "client_id": client_id,
-        "ip": ip, "user_agent": ua, "details": jsonable(details),
+    event = {
+        "tag": str(tag), "created_at": utcnow(), "user_id": None, "client_id": client_id,
+        "ip": None, "user_agent": None, "details": jsonable(details), "personal": None,
     }
+    if user_id is not None or ip is not None or ua is not None:
+        values = {"user_id": user_id, "ip": ip, "user_agent": ua}
+        salt = new_salt()
+        event["personal"] = digest = personal_digest(salt, values)
+        event["_side"] = {"digest": digest, **values, "salt": salt}
+    return event
+
+
+def _chained(event: dict[str, Any], seq: int, prev: str) -> dict[str, Any]:
+    """The row to insert: the event (without its side row) at `seq` after `prev`, with its hash."""
+    row = {k: v for k, v in event.items() if k != "_side"}
+    row["seq"], row["prev_hash"] = seq, prev
+    row["hash"] = event_hash(row)
+    return row
 
 
 def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
@@ -229,10 +266,13 @@ async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> tuple[
     rows = []
     for event in events:
         seq += 1
-        row = {**event, "seq": seq, "prev_hash": prev}
-        row["hash"] = prev = event_hash(row)
+        row = _chained(event, seq, prev)
+        prev = row["hash"]
         rows.append(row)
     await conn.execute(insert(T), rows)  # in order; the trigger checks each row and moves the head
+    sides = [event["_side"] for event in events if "_side" in event]
+    if sides:
+        await conn.execute(insert(P), sides)
     return seq, prev
 
 
@@ -241,13 +281,15 @@ class _SQLiteAppend:
     chain, INSERT, COMMIT, instead of a thread hop for each statement and each cursor step. Values
     go through the columns' own bind processors, so rows are stored exactly as SQLAlchemy stores them."""
 
-    COLUMNS = ("tag", "created_at", "user_id", "client_id", "ip", "user_agent", "details", "seq", "prev_hash", "hash")
+    COLUMNS = _EVENT_COLUMNS
 
     def __init__(self, dialect):
         self._processors = [T.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.COLUMNS]
         self._insert = (f"INSERT INTO {T.name} ({', '.join(self.COLUMNS)}) "
                         f"VALUES ({', '.join('?' * len(self.COLUMNS))})")
         self._head = f"SELECT seq, hash FROM {H.name} WHERE id = 1"
+        self._insert_personal = (f"INSERT INTO {P.name} ({', '.join(_PERSONAL_COLUMNS)}) "
+                                 f"VALUES ({', '.join('?' * len(_PERSONAL_COLUMNS))})")
 
     async def run(self, driver, events: list[dict[str, Any]], alsos=()) -> None:
         await driver._execute(self._append, driver._conn, events, alsos)  # aiosqlite: run on its thread
@@ -262,10 +304,13 @@ class _SQLiteAppend:
             rows = []
             for event in events:
                 seq += 1
-                row = {**event, "seq": seq, "prev_hash": prev}
-                row["hash"] = prev = event_hash(row)
+                row = _chained(event, seq, prev)
+                prev = row["hash"]
                 rows.append(tuple(p(row[c]) if p else row[c] for c, p in zip(self.COLUMNS, self._processors)))
             db.executemany(self._insert, rows)  # in order; the triggers check each row and move the head
+            sides = [tuple(e["_side"][c] for c in _PERSONAL_COLUMNS) for e in events if "_side" in e]
+            if sides:
+                db.executemany(self._insert_personal, sides)
             for sql, values in alsos:
                 db.execute(sql, values)
             db.commit()
@@ -297,12 +342,23 @@ def _sqlite_statement(dialect, stmt, params: dict) -> tuple[str, tuple]:
 
 
 def event_document(row) -> dict[str, Any]:
-    """One event as exported (and as hashed, plus id and hash)."""
+    """One event as exported: its hashed fields plus id and hash; for a format-2 event (`personal`
+    set) user_id, ip and user_agent come from its audit_personal row, null once erased."""
+    own = row.personal is None
     return {
         "id": row.id, "seq": row.seq, "tag": row.tag, "created_at": timestamp(row.created_at),
-        "user_id": row.user_id, "client_id": row.client_id, "ip": row.ip, "user_agent": row.user_agent,
+        "user_id": row.user_id if own else row.p_user_id, "client_id": row.client_id,
+        "ip": row.ip if own else row.p_ip, "user_agent": row.user_agent if own else row.p_user_agent,
         "details": row.details if row.details is not None else {}, "prev_hash": row.prev_hash, "hash": row.hash,
+        "personal": row.personal,
     }
+
+
+# Events with their audit_personal row, if any (an outer join: erased or format-1 events have none).
+_EVENTS_READ = select(
+    T, P.c.user_id.label("p_user_id"), P.c.ip.label("p_ip"), P.c.user_agent.label("p_user_agent"),
+    P.c.salt.label("p_salt"),
+).select_from(T.outerjoin(P, P.c.digest == T.c.personal))
 
 
 async def chain_head(engine: AsyncEngine) -> tuple[int, str]:
@@ -319,7 +375,7 @@ async def _batches(engine: AsyncEngine, where, batch_size: int) -> AsyncIterator
         async with engine.connect() as conn:  # one short read per batch: no long transaction
             rows = (
                 await conn.execute(
-                    select(T).where(T.c.seq > last, *where).order_by(T.c.seq).limit(batch_size)
+                    _EVENTS_READ.where(T.c.seq > last, *where).order_by(T.c.seq).limit(batch_size)
                 )
             ).all()
         if not rows:
@@ -328,47 +384,111 @@ async def _batches(engine: AsyncEngine, where, batch_size: int) -> AsyncIterator
         last = rows[-1].seq
 
 
+async def checkpoints(engine: AsyncEngine) -> dict[int, str]:
+    """Every checkpoint, seq -> hash (a small table: one row per `audit checkpoint` run)."""
+    async with engine.connect() as conn:
+        return dict((await conn.execute(select(C.c.seq, C.c.hash))).all())
+
+
+async def oldest_seq(engine: AsyncEngine) -> int | None:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.min(T.c.seq)))).scalar()
+
+
+def start_of_chain(marks: dict[int, str], oldest: int | None, head_seq: int) -> int:
+    """The seq verification starts after: the newest checkpoint below the oldest remaining event
+    (or at or below the head when no event remains), 0 (the genesis value) when there is none."""
+    limit = oldest - 1 if oldest is not None else head_seq
+    return max((seq for seq in marks if seq <= limit), default=0)
+
+
 async def verify_chain(engine: AsyncEngine, batch_size: int = VERIFY_BATCH) -> dict[str, Any]:
     """Walk the chain up to the head as it was when the walk began; stop at the first break.
 
-    Returns {"ok", "events", "head": {"seq", "hash"}, "broken": None | {"id", "seq", "reason",
-    "message"}}; reason is one of gap, prev_link, hash_mismatch, truncated, head_mismatch.
+    When a prefix was expired (`audit expire`), the walk starts at the checkpoint just below the
+    oldest remaining event, trusting its hash as that event's prev_hash; an expiry that runs
+    meanwhile is followed the same way. A checkpoint that names a remaining event must still
+    match that event's hash.
+
+    Format-2 events (chain.py) hash the HMAC of their personal fields: where the audit_personal
+    row exists, its values must still give that HMAC; where it was deleted (erased), the event
+    verifies without it and is counted in "erased".
+
+    Returns {"ok", "events", "erased", "head": {"seq", "hash"}, "from_checkpoint": None | {"seq", "hash"},
+    "broken": None | {"id", "seq", "reason", "message"}}; reason is one of gap, prev_link,
+    hash_mismatch, personal_mismatch, checkpoint_mismatch, truncated, head_mismatch.
     """
     head_seq, head_hash = await chain_head(engine)
-    expected_seq, expected_prev, previous_id = 1, GENESIS, None
-    checked = 0
+    marks = await checkpoints(engine)
+    start = start_of_chain(marks, await oldest_seq(engine), head_seq)
+    expected_seq, expected_prev = start + 1, marks.get(start, GENESIS)
+    previous_id = None
+    checked = erased = 0
 
     def report(broken=None):
-        return {"ok": broken is None, "events": checked, "head": {"seq": head_seq, "hash": head_hash}, "broken": broken}
+        return {"ok": broken is None, "events": checked, "erased": erased, "head": {"seq": head_seq, "hash": head_hash},
+                "from_checkpoint": {"seq": start, "hash": marks[start]} if start else None, "broken": broken}
 
     def at(row, reason, message):
         return report({"id": row.id, "seq": row.seq, "reason": reason, "message": message})
 
     async for rows in _batches(engine, [T.c.seq <= head_seq], batch_size):
         for row in rows:
+            if row.seq > expected_seq:
+                followed = await _expired_meanwhile(engine, row.seq)
+                if followed is not None:  # an expiry removed what we read so far: go on from its checkpoint
+                    marks[row.seq - 1] = followed
+                    start, expected_seq, expected_prev, previous_id = row.seq - 1, row.seq, followed, None
             if row.seq != expected_seq:
                 return at(row, "gap", f"the chain jumps from seq {expected_seq - 1} to {row.seq}: "
                                       f"{row.seq - expected_seq} event(s) before it are missing")
             if row.prev_hash != expected_prev:
-                before = f"event id {previous_id}" if previous_id is not None else "the genesis value"
+                if previous_id is not None:
+                    before = f"event id {previous_id}"
+                elif start:
+                    before = f"the checkpoint at seq {start}"
+                else:
+                    before = "the genesis value"
                 return at(row, "prev_link", f"its prev_hash does not match the hash of {before}: "
                                             "one of the two was altered or replaced")
             document = {c: getattr(row, c) for c in ("seq", "tag", "created_at", "user_id", "client_id",
-                                                      "ip", "user_agent", "details", "prev_hash")}
-            if event_hash(document) != row.hash:
+                                                      "ip", "user_agent", "details", "prev_hash", "personal")}
+            raw_in_v2 = row.personal is not None and (row.user_id, row.ip, row.user_agent) != (None, None, None)
+            if raw_in_v2 or event_hash(document) != row.hash:
                 return at(row, "hash_mismatch", "its contents no longer match its hash: "
                                                 "it was altered after it was recorded")
+            if row.personal is not None:
+                if row.p_salt is None:
+                    erased += 1
+                elif personal_digest(row.p_salt, {"user_id": row.p_user_id, "ip": row.p_ip,
+                                                  "user_agent": row.p_user_agent}) != row.personal:
+                    return at(row, "personal_mismatch", "its personal data (audit_personal) no longer matches "
+                                                        "the HMAC its hash covers: it was altered")
+            if row.seq in marks and marks[row.seq] != row.hash:
+                return at(row, "checkpoint_mismatch", f"its hash differs from the checkpoint recorded at seq {row.seq}: "
+                                                      "the chain was rewritten from there or before")
             expected_prev, previous_id = row.hash, row.id
             expected_seq += 1
             checked += 1
-    if checked != head_seq:
-        return report({"id": previous_id, "seq": checked, "reason": "truncated",
-                       "message": f"the chain ends at seq {checked} but its head says {head_seq}: "
+    if expected_seq - 1 != head_seq:
+        return report({"id": previous_id, "seq": expected_seq - 1, "reason": "truncated",
+                       "message": f"the chain ends at seq {expected_seq - 1} but its head says {head_seq}: "
                                   "events at the end were removed"})
     if expected_prev != head_hash:
-        return report({"id": previous_id, "seq": checked, "reason": "head_mismatch",
+        return report({"id": previous_id, "seq": expected_seq - 1, "reason": "head_mismatch",
                        "message": "the last event's hash differs from the chain head's"})
     return report()
+
+
+async def _expired_meanwhile(engine: AsyncEngine, seq: int) -> str | None:
+    """The hash of the checkpoint at seq - 1 if an expiry has removed every event before `seq`
+    (a whole prefix, up to that checkpoint) since the walk began; None otherwise (a real gap)."""
+    async with engine.connect() as conn:
+        mark = (await conn.execute(select(C.c.hash).where(C.c.seq == seq - 1))).scalar()
+        if mark is None:
+            return None
+        remaining = (await conn.execute(select(func.min(T.c.seq)))).scalar()
+    return mark if remaining == seq else None
 
 
 async def iter_events(

@@ -42,3 +42,5 @@ class EventTag(StrEnum):
     PasswordResetRequested = "account:password:reset_requested"
     RecoveryCodeFailure = "account:recovery_code:failure"
     RecoveryCodeUsed = "account:recovery_code:used"
+    # The trail itself (audit/retention.py)
+    AuditEventsExpired = "audit:events:expired"

@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
-from govsignin.audit.models import AuditEvent
+from govsignin.audit.models import AuditEvent, events_of
 from govsignin.audit.tags import EventTag
 from govsignin.manage.common import Account, go, open_account
 from govsignin.web.i18n import N_
@@ -46,7 +46,7 @@ for name, text in (  # tags other flows add (recovery, passkeys), described when
 
 
 async def _events(services, user_id: str, event_id: int | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.user_id == user_id, AuditEvent.tag.in_([str(t) for t in DESCRIPTIONS]))
+    query = select(AuditEvent).where(events_of(user_id), AuditEvent.tag.in_([str(t) for t in DESCRIPTIONS]))
     if event_id is not None:
         query = query.where(AuditEvent.id == event_id)
     query = query.order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)
