@@ -1,4 +1,5 @@
-"""Recovery journeys in Chromium against a live provider: passkey sign-in (virtual authenticator),
+"""Recovery journeys in Chromium against a live provider: passkey sign-in on the email page (virtual
+authenticator, discoverable credential),
 password reset end to end, a lost second factor with a recovery code, and a lockout that lifts
 when its block ends. On SQLite and PostgreSQL."""
 
@@ -16,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.browser import catch_redirect, totp_now
+from tests.support.browser import catch_redirect, totp_now, without_passkey_autofill
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-long-test-password-1"
@@ -71,18 +72,20 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-async def test_sign_in_with_a_passkey(live_server, registered, services, context, page):
+async def add_passkey(services, context, page, email, on_account: bool = True) -> None:
+    """A discoverable credential for `email`'s account in Chromium's virtual authenticator (a
+    resident key with user verification), and on the account unless `on_account` is false."""
     from govsignin.accounts.models import Passkey
 
-    email, _secret = new_account(live_server)
     user = await services.accounts.by_email(email)
     key = ec.generate_private_key(ec.SECP256R1())
     numbers = key.public_key().public_numbers()
     cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
     credential_id, handle = secrets.token_bytes(16), secrets.token_bytes(32)
-    async with services.sessionmaker() as db, db.begin():
-        db.add(Passkey(user_id=user.id, credential_id=b64url(credential_id), public_key=cose, sign_count=0,
-                       transports="internal", user_handle=b64url(handle), aaguid="", backed_up=False, name="test"))
+    if on_account:
+        async with services.sessionmaker() as db, db.begin():
+            db.add(Passkey(user_id=user.id, credential_id=b64url(credential_id), public_key=cose, sign_count=0,
+                           transports="internal", user_handle=b64url(handle), aaguid="", backed_up=False, name="test"))
     cdp = await context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable")
     added = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
@@ -93,18 +96,66 @@ async def test_sign_in_with_a_passkey(live_server, registered, services, context
         "credentialId": base64.b64encode(credential_id).decode(), "isResidentCredential": True, "rpId": "localhost",
         "privateKey": base64.b64encode(pkcs8).decode(), "userHandle": base64.b64encode(handle).decode(), "signCount": 0}})
 
-    redirected = await start(page, live_server, registered, email)
-    await page.wait_for_url("**/sign-in-passkey")
+
+async def passkey_sign_in(page, live_server, registered) -> asyncio.Future:
+    """Up to the email page, where the passkey is offered before any email."""
+    client_id, redirect = registered
+    redirected = await catch_redirect(page, redirect)
+    await page.goto(authorize_url(live_server, client_id, redirect))
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.wait_for_url("**/enter-email")
+    return redirected
+
+
+async def test_sign_in_with_a_passkey_button_before_giving_an_email(live_server, registered, services, context, page):
+    # A browser without conditional UI: the "Sign in with a passkey" button, a modal request. The
+    # discoverable credential names the account: no email, password or code.
+    await without_passkey_autofill(context)
+    email, _secret = new_account(live_server)
+    await add_passkey(services, context, page, email)
+    redirected = await passkey_sign_in(page, live_server, registered)
     await page.get_by_role("button", name="Sign in with a passkey").click()
     url = await asyncio.wait_for(redirected, 15)
     assert "code" in parse_qs(urlsplit(url).query)
 
 
-async def test_an_account_without_a_passkey_gets_the_password_page(live_server, registered, page):
-    # A WebAuthn-capable browser, but no passkey on the account: the ordinary password page.
-    email, secret = new_account(live_server)
-    await start(page, live_server, registered, email)
-    await page.wait_for_url("**/enter-password")
+async def test_sign_in_with_a_passkey_from_the_email_fields_autofill(live_server, registered, services, context, page):
+    # Conditional UI: the email page's conditional request, which Chromium's virtual
+    # authenticator answers as if the passkey had been picked from the email field's autofill.
+    email, _secret = new_account(live_server)
+    await add_passkey(services, context, page, email)
+    redirected = await passkey_sign_in(page, live_server, registered)
+    url = await asyncio.wait_for(redirected, 15)  # nothing clicked: the conditional request answered
+    assert "code" in parse_qs(urlsplit(url).query)
+
+
+async def test_a_passkey_on_no_account_gets_an_error_summary(live_server, registered, services, context, page):
+    # A passkey for this site that is on no account (removed, or its account deleted).
+    await without_passkey_autofill(context)
+    email, _secret = new_account(live_server)
+    await add_passkey(services, context, page, email, on_account=False)
+    await passkey_sign_in(page, live_server, registered)
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    summary = page.locator(".govuk-error-summary")
+    await summary.wait_for()
+    assert "We could not sign you in with your passkey" in await summary.inner_text()
+    assert page.url.endswith("/enter-email")
+    await page.locator("#passkey-sign-in:not([hidden])").wait_for()  # offered again, and the link's target
+    await summary.get_by_role("link").click()
+    assert await page.evaluate("document.activeElement.id") == "passkey-button"
+
+
+async def test_an_email_leads_to_the_password_page_with_or_without_a_passkey(live_server, registered, services, context, page):
+    # A WebAuthn-capable browser holding the account's passkey: typing the email still leads to
+    # the ordinary password page, as it does for an account without a passkey or no account.
+    await without_passkey_autofill(context)
+    with_passkey, _ = new_account(live_server)
+    await add_passkey(services, context, page, with_passkey)
+    without, _ = new_account(live_server)
+    for email in (with_passkey, without, f"nobody-{secrets.token_hex(5)}@example.com"):
+        await start(page, live_server, registered, email)
+        await page.wait_for_url("**/enter-password")
+        assert "passkey" not in (await page.locator("main").inner_text()).lower()
 
 
 async def test_password_reset_end_to_end(live_server, registered, page):

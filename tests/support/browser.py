@@ -152,6 +152,22 @@ async def sign_in(page: Page, email: str, password: str, totp_secret: str | None
     await _step(page, 'click "Continue" after the security code', continue_button.click)
 
 
+# The email page starts a conditional WebAuthn request (passkeys in the email field's autofill).
+# Chromium's virtual authenticator answers a conditional request at once, with no one choosing
+# the passkey, as if it had been picked from the autofill. Tests that need the button (browsers
+# without conditional UI), or a virtual authenticator that must not sign in on its own, say the
+# browser has no conditional UI.
+NO_CONDITIONAL_UI = (
+    "if (window.PublicKeyCredential) {"
+    " PublicKeyCredential.isConditionalMediationAvailable = async () => false }"
+)
+
+
+async def without_passkey_autofill(context: BrowserContext) -> None:
+    """Make every page of ``context`` report no conditional WebAuthn UI (see NO_CONDITIONAL_UI)."""
+    await context.add_init_script(NO_CONDITIONAL_UI)
+
+
 async def catch_redirect(page: Page, redirect_uri: str) -> asyncio.Future[str]:
     """Answer requests to ``redirect_uri`` (with any query) inside the browser.
 

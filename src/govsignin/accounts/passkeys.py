@@ -14,13 +14,17 @@ Registration (account creation, adding a passkey on the account pages)::
     new = await passkeys.verify_registration(scope=journey.id, response_json=posted)  # NewPasskey
     passkeys.add_to(db, user_id, new)            # inside the caller's transaction
 
-Authentication (passkey sign-in)::
+Authentication (passkey sign-in, offered on the email page before any email is given)::
 
-    options_json = await passkeys.authentication_options(scope=session.id)            # any passkey
-    options_json = await passkeys.authentication_options(scope=..., user_id=user.id)   # this user's
-    # browser: navigator.credentials.get(options) → JSON
-    signed_in = await passkeys.verify_authentication(scope=session.id, response_json=posted)
+    options_json = await passkeys.authentication_options(scope=journey.id)
+    # browser: navigator.credentials.get(options), conditional or modal → JSON
+    signed_in = await passkeys.verify_authentication(scope=journey.id, response_json=posted)
     signed_in.user_id   # whose passkey it was; the sign count is updated (a clone is refused)
+
+The options never name credentials (no `allowCredentials`): any discoverable passkey for this
+site may answer, and the response's credential id and user handle say whose it is. Options that
+listed an account's credentials would tell whoever asked that the account exists and has a
+passkey.
 
 Every failure raises `PasskeyError` (a bad, replayed or foreign response, an unknown credential,
 an expired challenge); its message is safe to log, not meant for the page.
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -86,11 +91,13 @@ def expected_origin(settings) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _b64encode(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).decode().rstrip("=")  # = py_webauthn's bytes_to_base64url
+
+
 def new_user_handle() -> str:
     """A random WebAuthn user.id (never the email or internal ids: authenticators may show it)."""
-    import secrets
-
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")  # = bytes_to_base64url
+    return _b64encode(secrets.token_bytes(32))
 
 
 def _b64decode(value: str) -> bytes:
@@ -119,9 +126,7 @@ class Passkeys:
     # --- challenges -------------------------------------------------------------------------
 
     async def _remember(self, kind: str, scope: str, challenge: bytes, extra: dict | None = None) -> None:
-        from webauthn.helpers import bytes_to_base64url
-
-        value = json.dumps({"c": bytes_to_base64url(challenge), **(extra or {})})
+        value = json.dumps({"c": _b64encode(challenge), **(extra or {})})
         await self.store.set(f"webauthn:{kind}:{scope}", value, CHALLENGE_TTL)
 
     async def _take(self, kind: str, scope: str) -> dict:
@@ -212,21 +217,26 @@ class Passkeys:
                 (await db.execute(select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.id))).scalars()
             )
 
-    async def authentication_options(self, *, scope: str, user_id: str | None = None) -> str:
-        """PublicKeyCredentialRequestOptions as JSON for `navigator.credentials.get`. Without a
-        user, any discoverable passkey for this site may answer (the browser offers the choice)."""
-        from webauthn import generate_authentication_options, options_to_json
-        from webauthn.helpers.structs import UserVerificationRequirement
+    async def authentication_options(self, *, scope: str) -> str:
+        """PublicKeyCredentialRequestOptions as JSON for `navigator.credentials.get`: no
+        allowCredentials, so any discoverable passkey for this site may answer (the browser offers
+        the choice) and the options say nothing about any account.
 
-        allow = [_descriptor(p.credential_id, p.transports) for p in await self.for_user(user_id)] if user_id else None
-        options = generate_authentication_options(
-            rp_id=rp_id(self.settings),
-            timeout=TIMEOUT_MS,
-            allow_credentials=allow,
-            user_verification=UserVerificationRequirement.REQUIRED,
-        )
-        await self._remember("auth", scope, options.challenge, {"u": user_id})
-        return options_to_json(options)
+        The same JSON as py_webauthn's `generate_authentication_options(allow_credentials=None,
+        user_verification=REQUIRED)` (tests/unit/test_passkey_options.py compares them), built
+        here because every browser with WebAuthn asks for it on the email page: importing
+        py_webauthn there would add ~5 MiB to every worker (docs/performance.md, memory per
+        worker). py_webauthn still verifies the response, on the rare path of a passkey sign-in.
+        """
+        challenge = secrets.token_bytes(64)  # = py_webauthn's generate_challenge()
+        await self._remember("auth", scope, challenge)
+        return json.dumps({
+            "challenge": _b64encode(challenge),
+            "timeout": TIMEOUT_MS,
+            "rpId": rp_id(self.settings),
+            "allowCredentials": [],
+            "userVerification": "required",
+        })
 
     async def verify_authentication(self, *, scope: str, response_json: str) -> Authenticated:
         from webauthn import verify_authentication_response
@@ -247,11 +257,11 @@ class Passkeys:
             ).scalar_one_or_none()
         if stored is None:
             raise PasskeyError("unknown credential")
-        if remembered.get("u") and remembered["u"] != stored.user_id:
-            raise PasskeyError("the passkey belongs to someone else")
         handle = credential.response.user_handle
-        if handle is not None and bytes_to_base64url(handle) != stored.user_handle:
-            raise PasskeyError("user handle does not match the credential")
+        # Discoverable credentials must return the user handle (WebAuthn §7.2 step 6): it and
+        # the credential id must both name the stored passkey.
+        if handle is None or bytes_to_base64url(handle) != stored.user_handle:
+            raise PasskeyError("no user handle, or one that does not match the credential")
         try:
             verified = verify_authentication_response(
                 credential=credential,

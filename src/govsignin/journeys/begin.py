@@ -22,6 +22,7 @@ from govsignin.oidc.authorize.request import AuthorizationRequest
 from govsignin.oidc.authorize.respond import issue_code
 from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import NO_STORE, redirect_error
+from govsignin.web.templating import set_language_cookie
 
 LEVELS = ("Cl", "Cl.Cm")
 # Single sign-on needs only the account's internal subject (and that the account still exists):
@@ -57,7 +58,7 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
                 response = await issue_code(services, session, auth, internal_sub)
                 if new_session:
                     sessions.set_cookie(response, session)
-                return _with_language(response, auth)
+                return _with_language(response, auth, services.settings)
 
     if "none" in auth.prompt:
         return redirect_error(auth.redirect_uri, LoginRequired("Login required"), auth.state, auth.response_mode)
@@ -88,7 +89,7 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
     await sessions.save(session)  # the session and its journey: one record, one write
     response = RedirectResponse(f"/{journey.state}", status_code=302, headers=NO_STORE)
     sessions.set_cookie(response, session)
-    return _with_language(response, auth)
+    return _with_language(response, auth, services.settings)
 
 
 # The provider's own account pages (manage/) are a first-party destination: the same journey,
@@ -127,7 +128,7 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     return response
 
 
-def _with_language(response, auth: AuthorizationRequest):
+def _with_language(response, auth: AuthorizationRequest, settings):
     if auth.ui_locale:
-        response.set_cookie("lng", auth.ui_locale, max_age=31536000, path="/", samesite="lax")
+        set_language_cookie(response, auth.ui_locale, settings)
     return response

@@ -29,6 +29,7 @@ class State(StrEnum):
 class Event(StrEnum):
     SIGN_IN_CHOSEN = "SIGN_IN_CHOSEN"
     EMAIL_ENTERED = "EMAIL_ENTERED"
+    PASSKEY_VERIFIED = "PASSKEY_VERIFIED"  # a passkey offered on the email page: both factors
     EMAIL_BLOCKED = "EMAIL_BLOCKED"
     CREDENTIALS_VALIDATED = "CREDENTIALS_VALIDATED"
     PASSWORD_LOCKED = "PASSWORD_LOCKED"
@@ -55,10 +56,6 @@ def needs_sms_code(j) -> bool:
     return needs_second_factor(j) and j.mfa_kind == "sms"
 
 
-def offers_passkey(j) -> bool:  # set by pages/recovery.prepare_for_user (flows/recovery.py)
-    return bool(j.data.get("passkey"))
-
-
 def mfa_reset_ready(j) -> bool:  # a lost-factor waiting period has passed: set a new method
     return bool(j.data.get("mfa_reset_ready"))
 
@@ -68,7 +65,9 @@ S, E = State, Event
 TRANSITIONS: dict[str, dict[str, list[tuple[Guard | None, str]]]] = {
     S.SIGN_IN_OR_CREATE: {E.SIGN_IN_CHOSEN: [(None, S.ENTER_EMAIL)]},
     S.ENTER_EMAIL: {
-        E.EMAIL_ENTERED: [(offers_passkey, "sign-in-passkey"), (None, S.ENTER_PASSWORD)],
+        # Whatever the email (an account with a passkey, one without, none): the same next page.
+        E.EMAIL_ENTERED: [(None, S.ENTER_PASSWORD)],
+        E.PASSKEY_VERIFIED: [(None, S.AUTH_CODE)],
         E.EMAIL_BLOCKED: [(None, S.ACCOUNT_LOCKED)],
     },
     S.ENTER_PASSWORD: {

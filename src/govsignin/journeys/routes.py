@@ -13,6 +13,7 @@ def sign_in_routes() -> list:
     return [
         Route("/sign-in-or-create", sign_in.sign_in_or_create, methods=BOTH),
         Route("/enter-email", sign_in.enter_email, methods=BOTH),
+        Route("/enter-email/passkey-options", passkey_sign_in.passkey_options, methods=["POST"]),
         Route("/enter-password", sign_in.enter_password, methods=BOTH),
         Route("/enter-authenticator-app-code", sign_in.enter_auth_app_code, methods=BOTH),
         Route("/account-locked", sign_in.account_locked, methods=GET),
@@ -43,7 +44,7 @@ def create_account_routes() -> list:
 def recovery_routes() -> list:
     r = recovery
     return [
-        Route("/sign-in-passkey", passkey_sign_in.sign_in_passkey, methods=BOTH),
+        Route("/sign-in-passkey", passkey_sign_in.sign_in_passkey, methods=BOTH),  # journeys from before the move
         Route("/how-do-you-want-security-codes", r.how_do_you_want_security_codes, methods=BOTH),
         Route("/enter-recovery-code", r.enter_recovery_code, methods=BOTH),
         Route("/reset-password-request", r.reset_password_request, methods=BOTH),

@@ -1,8 +1,16 @@
-// /sign-in-passkey: run navigator.credentials.get with the provider's options and post the
-// response (JSON) back in the page's form, which carries the CSRF token.
+// /enter-email: "Sign in with a passkey", offered to everyone before any email is given, so the
+// offer says nothing about which accounts exist or have passkeys.
+//
+// Where the browser has WebAuthn: ask the provider for this journey's options (discoverable
+// credentials: no allowCredentials, a single-use challenge), start a conditional request (the
+// browser offers this site's passkeys in the email field's autofill, `autocomplete="username
+// webauthn"`), and show the "Sign in with a passkey" button for a modal request (browsers without
+// conditional UI, or citizens who look for a button). The response (JSON) goes back to
+// /enter-email in the passkey form, which carries the CSRF token. Without JavaScript or WebAuthn
+// the section stays hidden and the page is the ordinary email page.
+const section = document.getElementById('passkey-sign-in')
 const form = document.getElementById('passkey-form')
 const button = document.getElementById('passkey-button')
-const optionsElement = document.getElementById('passkey-options')
 
 const fromB64url = (value) => {
   const b64 = value.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((value.length + 3) % 4)
@@ -16,7 +24,7 @@ const toB64url = (buffer) => {
 }
 
 const requestOptions = (json) => {
-  if (window.PublicKeyCredential && PublicKeyCredential.parseRequestOptionsFromJSON) {
+  if (PublicKeyCredential.parseRequestOptionsFromJSON) {
     return PublicKeyCredential.parseRequestOptionsFromJSON(json)
   }
   return {
@@ -43,18 +51,59 @@ const credentialJSON = (cred) => {
   }
 }
 
-if (form && button && optionsElement && window.PublicKeyCredential) {
-  button.hidden = false
+const send = (credential) => {
+  form.elements.credential.value = credential ? JSON.stringify(credentialJSON(credential)) : ''
+  form.submit() // an empty response (cancelled, or no passkey here): the provider shows the error
+}
+
+const fetchOptions = async () => {
+  try {
+    const response = await fetch('/enter-email/passkey-options', {
+      method: 'POST',
+      body: new URLSearchParams({ csrf_token: form.elements.csrf_token.value }),
+      headers: { Accept: 'application/json' },
+      redirect: 'error' // the journey has moved on: no offer
+    })
+    const type = response.headers.get('Content-Type') || ''
+    return response.ok && type.startsWith('application/json') ? await response.json() : null
+  } catch (error) {
+    return null
+  }
+}
+
+const offer = async () => {
+  const options = await fetchOptions()
+  if (!options) return
+  section.hidden = false
+
+  let conditional = null // the autofill request, ended before a modal one starts
+  let conditionalDone = Promise.resolve()
+  const canAutofill = PublicKeyCredential.isConditionalMediationAvailable &&
+    await PublicKeyCredential.isConditionalMediationAvailable().catch(() => false)
+  if (canAutofill) {
+    conditional = new AbortController()
+    conditionalDone = navigator.credentials.get({ publicKey: requestOptions(options), mediation: 'conditional', signal: conditional.signal })
+      .then(send, () => {}) // aborted, or never chosen: nothing to do
+  }
+
   button.addEventListener('click', async (event) => {
     event.preventDefault()
     button.disabled = true
-    try {
-      const options = requestOptions(JSON.parse(optionsElement.textContent))
-      const credential = await navigator.credentials.get({ publicKey: options })
-      form.elements.credential.value = JSON.stringify(credentialJSON(credential))
-    } catch (error) {
-      form.elements.credential.value = ''  // cancelled or refused: the provider shows the error
+    if (conditional) {
+      conditional.abort()
+      conditional = null
+      await conditionalDone // one WebAuthn request at a time: let the aborted one finish
     }
-    form.submit()
+    let credential = null
+    try {
+      credential = await navigator.credentials.get({ publicKey: requestOptions(options) })
+    } catch (error) {
+      credential = null
+    }
+    send(credential)
   })
+}
+
+if (section && form && button && window.PublicKeyCredential && navigator.credentials && navigator.credentials.get) {
+  offer()
 }

@@ -49,7 +49,7 @@ REQUESTS = Counter(
 )
 SIGN_IN_ATTEMPTS = Counter(
     "govsignin_sign_in_attempts",
-    "Credential checks on the sign-in pages: credential Cl (password) or Cm (second factor)",
+    "Credential checks on the sign-in pages: credential Cl (password), Cm (second factor) or passkey (both)",
     ["credential", "outcome"],
 )
 LOCKOUTS = Counter(
@@ -68,7 +68,7 @@ RATE_LIMITED = Counter(
 )
 
 # Pre-resolved children: the label values are known, so no per-call label lookup.
-_SIGN_IN = {(c, o): SIGN_IN_ATTEMPTS.labels(c, o) for c in ("Cl", "Cm") for o in ("success", "failure")}
+_SIGN_IN = {(c, o): SIGN_IN_ATTEMPTS.labels(c, o) for c in ("Cl", "Cm", "passkey") for o in ("success", "failure")}
 _LOCKOUTS = {k: LOCKOUTS.labels(k) for k in ("password", "code")}
 _TOKENS = {
     ("authorization_code", alg): TOKENS_ISSUED.labels("authorization_code", alg)
@@ -81,7 +81,7 @@ _RATE_LIMITED = {
 
 
 def sign_in_attempt(credential: str, outcome: str) -> None:
-    """credential: "Cl" (password) or "Cm" (authenticator app / SMS code)."""
+    """credential: "Cl" (password), "Cm" (authenticator app / SMS code) or "passkey" (both)."""
     _SIGN_IN[credential, outcome].inc()
 
 

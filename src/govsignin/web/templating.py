@@ -118,8 +118,16 @@ class Templates:
             headers={"Content-Security-Policy": page_csp(nonce), "Cache-Control": "no-store"},
         )
         if _query_lang(request) in LANGUAGES:  # the language toggle remembers the choice
-            response.set_cookie("lng", lang, max_age=31536000, path="/", samesite="lax")
+            set_language_cookie(response, lang, self.settings)
         return response
+
+
+def set_language_cookie(response, lang: str, settings) -> None:
+    """The citizen's language (the toggle, or a service's ui_locales), for a year. Not a secret,
+    but like every cookie here it is Secure under https, and HttpOnly: no script reads it."""
+    response.set_cookie(
+        "lng", lang, max_age=31536000, path="/", secure=settings.secure_cookies(), httponly=True, samesite="lax"
+    )
 
 
 def _query_lang(request) -> str | None:

@@ -1,9 +1,8 @@
 """Recovery flows: choosing another second factor, recovery codes, SMS codes at sign-in,
-resetting a forgotten password, a lost second factor, and signing in with a passkey.
+resetting a forgotten password and a lost second factor.
 
-Pages are in journeys/pages/recovery.py and journeys/pages/passkey_sign_in.py. Journey values
-used by guards live in `journey.data` (set by `pages/recovery.prepare_for_user`):
-`methods` (["auth_app", "sms", "recovery_code"]), `passkey` (offer the passkey page),
+Pages are in journeys/pages/recovery.py. Journey values used by guards live in `journey.data`
+(set by `pages/recovery.prepare_for_user`): `methods` (["auth_app", "sms", "recovery_code"]),
 `mfa_reset_ready` (a lost-factor waiting period has passed), `changing_mfa` (the citizen said
 they cannot use their second factor).
 """
@@ -17,7 +16,7 @@ from govsignin.journeys.machine import extend, needs_second_factor
 
 
 class State(StrEnum):
-    SIGN_IN_PASSKEY = "sign-in-passkey"
+    SIGN_IN_PASSKEY = "sign-in-passkey"  # only journeys from before the passkey moved to enter-email
     MFA_CHOICE = "how-do-you-want-security-codes"
     ENTER_SMS_CODE = "enter-code"  # the page is flows/create_account.py's
     ENTER_RECOVERY_CODE = "enter-recovery-code"
@@ -39,7 +38,6 @@ class State(StrEnum):
 
 
 class Event(StrEnum):
-    PASSKEY_VERIFIED = "PASSKEY_VERIFIED"
     PASSWORD_INSTEAD = "PASSWORD_INSTEAD"
     OTHER_METHOD = "OTHER_METHOD"
     AUTH_APP_CHOSEN = "AUTH_APP_CHOSEN"
@@ -76,11 +74,10 @@ MFA_CODE_VERIFIED, CODE_LOCKED = "MFA_CODE_VERIFIED", "CODE_LOCKED"
 
 extend(
     {
-        # Sign in with a passkey (offered after the email when the account has one).
-        S.SIGN_IN_PASSKEY: {
-            E.PASSKEY_VERIFIED: [(None, SignIn.AUTH_CODE)],
-            E.PASSWORD_INSTEAD: [(None, SignIn.ENTER_PASSWORD)],
-        },
+        # The passkey page that used to follow the email (for accounts with one). The offer is
+        # on the email page now (machine.py, pages/passkey_sign_in.py); a journey a deploy left
+        # here goes on to the password page, where the email leads today.
+        S.SIGN_IN_PASSKEY: {E.PASSWORD_INSTEAD: [(None, SignIn.ENTER_PASSWORD)]},
         # The second factor: another method.
         SignIn.ENTER_AUTH_APP_CODE: {E.OTHER_METHOD: [(None, S.MFA_CHOICE)]},
         # /enter-code (sign-in by text message) is account creation's page (flows/create_account.py).

@@ -1,48 +1,82 @@
-"""/sign-in-passkey: offered after the email when the account has a passkey and the browser can
-use one (enter-email's `webauthn` field, set by static/webauthn-support.js).
+"""Signing in with a passkey, offered on /enter-email before any email is given.
 
-py_webauthn's authentication options go to `navigator.credentials.get` (static/passkey-sign-in.js);
-the response comes back in a form POST (with the CSRF token) and is verified by
-accounts/passkeys.py. User verification is required, so a passkey is something you have and
-something you know or are: both factors (Cl.Cm). "Use your password instead" is always there.
+The offer is the same for everyone: it does not depend on an email, so it cannot tell anyone
+whether an account exists or has a passkey (it used to follow the email, and only for accounts
+with a passkey). In a browser with WebAuthn, static/passkey-sign-in.js asks
+`POST /enter-email/passkey-options` for discoverable-credential options (no allowCredentials;
+the challenge is kept for this journey and is single use), starts a conditional request (the
+passkey is offered in the email field's autofill) and shows a "Sign in with a passkey" button
+for browsers without conditional UI. The response comes back in a form POST to /enter-email
+(with the CSRF token), which hands it to `sign_in_with_passkey`: accounts/passkeys.py verifies
+it (user verification required, sign count, the user handle) and names the account. A passkey
+with user verification is something you have and something you know or are: both factors
+(Cl.Cm). An unknown, removed or refused passkey gets one error, whatever the reason.
+
+/sign-in-passkey was the old page after the email. A journey left there by a deploy goes on to
+the password page, which is what the email leads to now.
 """
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from govsignin.accounts.passkeys import Passkeys, PasskeyError
 from govsignin.audit.tags import EventTag
-from govsignin.journeys.flows.recovery import Event, State
+from govsignin.journeys.flows.recovery import Event as Recovery
+from govsignin.journeys.flows.recovery import State as RecoveryState
+from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, open_page
+from govsignin.oidc.responses import NO_STORE
+from govsignin.web import metrics
 from govsignin.web.i18n import N_
 
-TEMPLATE = "journeys/recovery/sign-in-passkey.html"
+PASSKEY_FAILED = N_("We could not sign you in with your passkey. Try again, or enter your email address")
+
+
+async def passkey_options(request):
+    """POST (with the CSRF token) while the journey is at the email page: the options as JSON."""
+    page = await open_page(request, State.ENTER_EMAIL)
+    if not isinstance(page, Page):
+        return page  # the start-again page, or a redirect to where the journey is: no options
+    options = await Passkeys.of(page.services).authentication_options(scope=page.journey.id)
+    return Response(options, media_type="application/json", headers=NO_STORE)
+
+
+async def sign_in_with_passkey(request, page: Page):
+    """A passkey response posted to /enter-email (the passkey form's action=passkey)."""
+    services, journey = page.services, page.journey
+    try:
+        signed_in = await Passkeys.of(services).verify_authentication(
+            scope=journey.id, response_json=page.form.get("credential", "")
+        )
+        if not signed_in.user_verified:
+            raise PasskeyError("the passkey did not verify the user")
+        facts = await services.accounts.sign_in_facts(user_id=signed_in.user_id)
+        if facts is None:
+            raise PasskeyError("the passkey's account is gone")
+    except PasskeyError as exc:
+        await services.audit.record(EventTag.PasskeySignInFailure, user_id=None, request=request, reason=str(exc)[:200])
+        metrics.sign_in_attempt("passkey", "failure")
+        error = {"field": "passkey-button", "text": PASSKEY_FAILED}  # the same whatever went wrong
+        return page.render(request, "journeys/enter-email.html", status=400, email="", error=error)
+    from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
+
+    journey.email = facts.email
+    journey.user_id = facts.user_id
+    journey.mfa_kind = default_kind(facts)
+    await prepare_for_user(services, journey, facts=facts)
+    if await services.lockouts.is_blocked("password", journey.email):
+        return await advance(page, Event.EMAIL_BLOCKED)  # as if they had typed their email
+    metrics.sign_in_attempt("passkey", "success")
+    journey.password_verified = True
+    journey.mfa_verified = True
+    await services.audit.record(EventTag.PasskeySignIn, user_id=journey.user_id, request=request)
+    return await advance(page, Event.PASSKEY_VERIFIED)
 
 
 async def sign_in_passkey(request):
-    if request.method == "GET" and request.query_params.get("use") == "password":
-        page = await open_page(request, State.SIGN_IN_PASSKEY)
-        if not isinstance(page, Page):
-            return page
-        return await advance(page, Event.PASSWORD_INSTEAD)
-    page = await open_page(request, State.SIGN_IN_PASSKEY)
+    """/sign-in-passkey (journeys from before the offer moved to the email page): the password."""
+    page = await open_page(request, RecoveryState.SIGN_IN_PASSKEY)
     if not isinstance(page, Page):
         return page
-    services, journey = page.services, page.journey
-    passkeys = Passkeys.of(services)
-    if request.method == "POST":
-        try:
-            signed_in = await passkeys.verify_authentication(scope=journey.id, response_json=page.form.get("credential", ""))
-            if signed_in.user_id != journey.user_id or not signed_in.user_verified:
-                raise PasskeyError("the passkey is not this account's, or did not verify the user")
-        except PasskeyError as exc:
-            await services.audit.record(EventTag.PasskeySignInFailure, user_id=journey.user_id, request=request, reason=str(exc)[:200])
-            options = await passkeys.authentication_options(scope=journey.id, user_id=journey.user_id)
-            return page.render(request, TEMPLATE, status=400, options=options, error={
-                "field": "passkey", "text": N_("We could not sign you in with your passkey. Try again, or use your password instead"),
-            })
-        journey.password_verified = True
-        journey.mfa_verified = True
-        await services.audit.record(EventTag.PasskeySignIn, user_id=journey.user_id, request=request)
-        return await advance(page, Event.PASSKEY_VERIFIED)
-    options = await passkeys.authentication_options(scope=journey.id, user_id=journey.user_id)
-    return page.render(request, TEMPLATE, options=options)
+    return await advance(page, Recovery.PASSWORD_INSTEAD)

@@ -29,7 +29,6 @@ from govsignin.accounts.mfa import (
     sms_number,
 )
 from govsignin.accounts.models import PasswordCredential
-from govsignin.accounts.passkeys import Passkeys
 from govsignin.accounts.registration import KIND_ORDER
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.recovery_codes import (
@@ -74,10 +73,10 @@ def default_kind(facts) -> str | None:
     return kinds[0] if kinds else None
 
 
-async def prepare_for_user(services, journey, webauthn: bool = False, facts=None) -> None:
+async def prepare_for_user(services, journey, facts=None) -> None:
     """Fill in what the recovery guards need once the account is known (enter-email, begin).
     `facts` (Accounts.sign_in_facts) saves reading the account's methods again."""
-    for key in ("methods", "passkey", "mfa_reset_ready"):
+    for key in ("methods", "mfa_reset_ready"):
         journey.data.pop(key, None)
     if not journey.user_id:
         return
@@ -96,8 +95,6 @@ async def prepare_for_user(services, journey, webauthn: bool = False, facts=None
     journey.data["methods"] = kinds
     if reset_ready:
         journey.data["mfa_reset_ready"] = True
-    if webauthn and await Passkeys.of(services).for_user(journey.user_id):
-        journey.data["passkey"] = True
 
 
 async def _step_from(request, moves: dict) -> None:

@@ -7,6 +7,7 @@ import re
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.machine import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
+from govsignin.journeys.pages.passkey_sign_in import sign_in_with_passkey
 from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import redirect_error
 from govsignin.ratelimit import password_limited
@@ -36,6 +37,8 @@ async def enter_email(request):
         return page
     if request.method == "GET":
         return page.render(request, "journeys/enter-email.html", email=page.journey.email or "")
+    if page.form.get("action") == "passkey":  # "Sign in with a passkey", offered on this page to everyone
+        return await sign_in_with_passkey(request, page)
     email = page.form.get("email", "").strip()
     error = None
     if not email:
@@ -45,13 +48,13 @@ async def enter_email(request):
     if error:
         return page.render(request, "journeys/enter-email.html", status=400, email=email, error=error)
     services, journey = page.services, page.journey
-    from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # passkey offer, other methods
+    from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
 
     facts = await services.accounts.sign_in_facts(email=email)  # the account and its methods: one read
     journey.email = email.lower()
     journey.user_id = facts.user_id if facts else None
     journey.mfa_kind = default_kind(facts) if facts else None
-    await prepare_for_user(services, journey, webauthn=page.form.get("webauthn") == "1", facts=facts)
+    await prepare_for_user(services, journey, facts=facts)
     if await services.lockouts.is_blocked("password", journey.email):
         return await advance(page, Event.EMAIL_BLOCKED)
     return await advance(page, Event.EMAIL_ENTERED)
