@@ -121,3 +121,37 @@ async def test_the_key_ring_outlives_a_database_outage(settings):
         assert (await services.keys.ring()).jwks_json == ring.jwks_json
     finally:
         await services.close()
+
+
+async def test_a_stalled_redis_fails_each_operation_in_time(monkeypatch):
+    """A Redis that accepts connections and never answers (a partition, a frozen primary): each
+    store operation gives up after OPERATION_TIMEOUT with TimeoutError (a 503), instead of
+    waiting forever now that redis-py's own per-socket timeout is off."""
+    from govsignin.store import redis as redis_store_module
+    from govsignin.store.redis import RedisStore
+
+    monkeypatch.setattr(redis_store_module, "OPERATION_TIMEOUT", 0.3)
+    accepted = []
+
+    async def silent(reader, writer):
+        accepted.append(writer)
+        await reader.read()  # read until the client hangs up; never answer
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = RedisStore(f"redis://127.0.0.1:{port}/0")
+    try:
+        for operation in (store.get("k"), store.set("k", "v", 60), store.add("k", "v", 60), store.incr("n", 60)):
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(TimeoutError):
+                await operation
+            assert asyncio.get_running_loop().time() - started < 2
+        async with store.transaction() as tx:
+            await tx.set("a", "1", 60)
+            await tx.set("b", "2", 60)
+            with pytest.raises(TimeoutError):
+                await tx.flush()
+        assert accepted  # it did connect: the stall is after the connection
+    finally:
+        await store.close()
+        server.close()

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
+
+# Every store operation has to finish within this, or it fails with TimeoutError (a 503 page or
+# temporarily_unavailable, web/errors.py), and redis-py drops the connection it was using.
+# It replaces redis-py's own socket_timeout (also 5 s by default): on Python 3.11 that wraps
+# every command's send in asyncio.wait_for, which creates a Task per command (~15 us of CPU and
+# one more trip round the event loop, measured in docs/performance.md), and every read in a
+# timer of its own. One asyncio.timeout per operation costs one timer.
+OPERATION_TIMEOUT = 5.0
 
 # INCR, and set the expiry only when this increment created the key.
 _INCR_WITH_TTL = """
@@ -16,7 +25,7 @@ return n
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "gs:"):
-        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=None, socket_connect_timeout=5)
         self.prefix = prefix
         self._incr = self.client.register_script(_INCR_WITH_TTL)
 
@@ -24,10 +33,12 @@ class RedisStore:
         return self.prefix + key
 
     async def get(self, key: str) -> str | None:
-        return await self.client.get(self._k(key))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            return await self.client.get(self._k(key))
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)))
 
     async def set_many(self, items) -> None:
         """Several (key, value, ttl) in one round trip (a pipeline, each SET atomic)."""
@@ -35,7 +46,7 @@ class RedisStore:
         if len(items) == 1:
             await self.set(*items[0])
         elif items:
-            async with self.client.pipeline(transaction=False) as pipe:
+            async with asyncio.timeout(OPERATION_TIMEOUT), self.client.pipeline(transaction=False) as pipe:
                 for key, value, ttl in items:
                     pipe.set(self._k(key), value, px=max(1, int(ttl * 1000)))
                 await pipe.execute()
@@ -52,23 +63,29 @@ class RedisStore:
         await tx.flush()
 
     async def replace(self, key: str, value: str, ttl: float) -> None:
-        await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), xx=True)
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), xx=True)
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
-        return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            return bool(await self.client.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
 
     async def pop(self, key: str) -> str | None:
-        return await self.client.getdel(self._k(key))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            return await self.client.getdel(self._k(key))
 
     async def delete(self, *keys: str) -> None:
         if keys:
-            await self.client.delete(*(self._k(k) for k in keys))
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                await self.client.delete(*(self._k(k) for k in keys))
 
     async def incr(self, key: str, ttl: float) -> int:
-        return int(await self._incr(keys=[self._k(key)], args=[max(1, int(ttl * 1000))]))
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            return int(await self._incr(keys=[self._k(key)], args=[max(1, int(ttl * 1000))]))
 
     async def ping(self) -> None:
-        await self.client.ping()
+        async with asyncio.timeout(OPERATION_TIMEOUT):
+            await self.client.ping()
 
     async def purge_expired(self) -> int:
         return 0  # Redis expires keys itself
@@ -109,7 +126,7 @@ class _Batch:
             op = writes[0]
             await getattr(store, op[0])(*op[1:])
             return
-        async with store.client.pipeline(transaction=True) as pipe:
+        async with asyncio.timeout(OPERATION_TIMEOUT), store.client.pipeline(transaction=True) as pipe:
             for op in writes:
                 if op[0] == "delete":
                     pipe.delete(*(store._k(k) for k in op[1:]))

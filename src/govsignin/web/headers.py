@@ -1,4 +1,4 @@
-"""Security headers on every response (pure ASGI, so the hot path pays almost nothing).
+"""Security headers on every response.
 
 Pages set their own CSP with a per-response nonce (templating.py). Everything else gets a
 deny-all CSP. `frame-ancestors 'none'` everywhere; HSTS when the issuer is https.
@@ -17,8 +17,11 @@ def page_csp(nonce: str) -> str:
 
 
 class SecurityHeaders:
-    def __init__(self, app, hsts: bool):
-        self.app = app
+    """The headers every response gets. Not a middleware of its own: web/observability.py adds
+    them in the one `send` wrapper every response already passes through (outside Starlette's
+    error middleware, so 500 pages get them too)."""
+
+    def __init__(self, hsts: bool):
         common = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
@@ -30,18 +33,12 @@ class SecurityHeaders:
         self.common = common
         self.default_csp = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers.extend(self.common)
-                if b"content-security-policy" not in names:
-                    headers.append(self.default_csp)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def add(self, headers, *extra) -> list:
+        """A new header list: the response's own, `extra`, the common headers, and the deny-all
+        CSP unless the response set its own (pages do, with their nonce)."""
+        out = [*headers, *extra, *self.common]
+        for name, _ in headers:
+            if name.lower() == b"content-security-policy":
+                return out
+        out.append(self.default_csp)
+        return out

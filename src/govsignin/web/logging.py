@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import time
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import TextIO
 
 import structlog
@@ -133,18 +134,14 @@ def request_line(logger, request_id: str, method: str, route: str, path: str, st
     if not (_fast_lines and _only_request_id_bound()):
         logger.info("request", method=method, route=route, path=path, status=status, duration_ms=duration_ms)
         return
-    line = json.dumps(
-        {
-            "method": method,
-            "route": route,
-            "path": _scrub(path),
-            "status": status,
-            "duration_ms": duration_ms,
-            "event": "request",
-            "request_id": request_id,
-            "level": "info",
-            "timestamp": _utc_timestamp(time.time()),
-        }
+    # json.dumps of that dict, written out: only the two strings that can hold arbitrary text
+    # go through the JSON string encoder (the C one); method is from a fixed set, request_id
+    # and timestamp are made of safe characters (observability.valid_request_id), and a float
+    # renders as repr(). tests/unit/test_request_line.py checks it against json.dumps.
+    line = (
+        f'{{"method": "{method}", "route": {_json_string(route)}, "path": {_json_string(_scrub(path))}, '
+        f'"status": {status}, "duration_ms": {duration_ms!r}, "event": "request", '
+        f'"request_id": "{request_id}", "level": "info", "timestamp": "{_utc_timestamp(time.time())}"}}'
     )
     with _write_lock:
         SINK.write(line + "\n")

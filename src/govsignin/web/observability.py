@@ -1,7 +1,9 @@
-"""Per request: a request id, one JSON log line, and the latency histogram (pure ASGI).
+"""Per request: a request id, one JSON log line, the latency histogram, and the security
+headers (pure ASGI, one layer).
 
 It wraps the whole application (outside Starlette's error middleware, see app.py), so it sees
-the final status of every response, 500s included, and every response carries X-Request-Id.
+the final status of every response, 500s included, and every response, 500s included, carries
+X-Request-Id and the security headers (web/headers.py).
 
 Cost per request is kept to a header scan, two perf_counter calls, dict lookups, one
 `observe()`, one `inc()` and one log line: no BaseHTTPMiddleware (which would copy the body
@@ -12,13 +14,15 @@ identity in a table built once from the app's routes.
 
 from __future__ import annotations
 
-import secrets
+import os
+import random
 from time import perf_counter
 
 import structlog
 from starlette.routing import Mount
 
 from govsignin.web import metrics
+from govsignin.web.headers import SecurityHeaders
 from govsignin.web.logging import request_line
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -28,6 +32,23 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"  # no route: one label for every unknown URL, never the URL itself
 
 log = structlog.get_logger("govsignin.request")
+
+
+class _RequestIds:
+    """Generated request ids: 128 random bits as 32 hex digits. They must be unique, not secret
+    (they are echoed to the caller and written into every log line), so they come from a
+    private Mersenne Twister seeded from the OS, not from a getrandom() system call per
+    request. A forked child reseeds, so two workers never share a sequence."""
+
+    def __init__(self):
+        self._random = random.Random()
+        os.register_at_fork(after_in_child=self._random.seed)
+
+    def next(self) -> str:
+        return f"{self._random.getrandbits(128):032x}"
+
+
+request_ids = _RequestIds()
 
 
 def valid_request_id(raw: bytes) -> str | None:
@@ -49,8 +70,9 @@ def route_templates(routes) -> dict[int, str]:
 
 
 class RequestObservability:
-    def __init__(self, app, routes):
+    def __init__(self, app, routes, security_headers: SecurityHeaders):
         self.app = app
+        self.security_headers = security_headers
         self.templates = route_templates(routes)
         # (route, method) -> label children, resolved on first use and then reused: no
         # `.labels()` call per request, and no zero-filled series for routes never requested.
@@ -83,15 +105,16 @@ class RequestObservability:
                 request_id = valid_request_id(value)
                 break
         if request_id is None:
-            request_id = secrets.token_hex(16)
+            request_id = request_ids.next()
         id_header = (b"x-request-id", request_id.encode("ascii"))
         status = 500
+        add_security_headers = self.security_headers.add
 
         async def send_with_id(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                message["headers"] = add_security_headers(message.get("headers", ()), id_header)
             await send(message)
 
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
