@@ -3,13 +3,16 @@
 //   node server.mjs   (Node 22 from node_modules/.bin/node; bench/compare.py starts it)
 //
 // Environment: PORT, CLIENT_ID, CLIENT_JWK (the client's public ES256 JWK, JSON),
-// REDIRECT_URI. Signing keys: generated at start-up (below). Adapter: the built-in
-// in-memory one. Every interaction auto-logs-in a fixed account and grants the requested
+// REDIRECT_URI, and REDIS_URL (optional). Signing keys: generated at start-up (below). Adapter:
+// with REDIS_URL, redis-adapter.mjs (a shared store, as several processes need); otherwise the
+// built-in in-memory one. Every interaction auto-logs-in a fixed account and grants the requested
 // scope: the benchmark needs signed-in browsers for silent SSO, not a login page.
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 
 import Provider from 'oidc-provider';
+
+const adapter = process.env.REDIS_URL ? (await import('./redis-adapter.mjs')).default : undefined;
 
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
@@ -38,6 +41,7 @@ const ACCOUNT = {
 };
 
 const provider = new Provider(issuer, {
+  ...(adapter ? { adapter } : {}),
   clients: [{
     client_id: process.env.CLIENT_ID,
     redirect_uris: [process.env.REDIRECT_URI],

@@ -60,3 +60,29 @@ def test_the_memory_benchmark_reads_redis_memory_usage():
     result = _run("bench.memory", "--database", "sqlite", "--store", "redis", "--sign-ins", "4", "--tokens", "4")
     assert result["summary"]["sessions_in_store"] == 4
     assert result["summary"]["per_session_bytes"]["memory_usage_sess"] > 0
+
+
+def test_the_steps_benchmark_measures_every_request_of_a_sign_in():
+    if not _answers(6379):
+        pytest.skip("bench.steps --redis needs Redis on 127.0.0.1:6379")
+    result = _run("bench.steps", "--redis", "--runs", "1", "--sign-ins", "4", "--concurrency", "2", "--argon2", "2")
+    steps = result["summary"]["steps_ms"]
+    assert len(steps) == 12 and "POST /enter-password" in steps and "POST /token" in steps
+    assert steps["POST /enter-password"] > 0  # one argon2id each: never under a clock tick in total
+    assert result["summary"]["argon2_ms"] > 0 and result["summary"]["ratio"]["median"] > 0
+
+
+def test_the_comparison_runs_both_providers_at_a_tiny_size():
+    """bench.compare --quick: oidc-provider (installed by the command itself with npm, first use
+    only) beside govsignin; every operation gets a ratio and the latency rounds a CPU ratio."""
+    import shutil
+
+    if shutil.which("npm") is None:
+        pytest.skip("bench.compare needs npm to install oidc-provider and Node 22")
+    result = _run("bench.compare", "--quick", "--tokens", "20", "--static", "100", "--latency-requests", "640",
+                  "--contention-sign-ins", "40", "--probes", "10")
+    for op, figures in result["summary"].items():
+        assert figures["govsignin_cpu_ms"] >= 0 and figures["oidc_provider_cpu_ms"] >= 0, op
+    ratios = result["latency"]["cpu_ratio"]
+    assert set(ratios) == {"discovery", "jwks"}
+    assert 1 <= result["contention"]["during_sign_ins"]["n"] <= 10
