@@ -158,7 +158,7 @@ def serve(
 
     if _started_as_govsignin() and hasattr(os, "execve"):
         serving.exec_serve(host, settings.port, workers)  # same process id; does not return
-    serving.serve(host, settings.port, workers)  # in a wrapper: here, without the malloc settings
+    serving.serve(host, settings.port, workers)  # in a wrapper (a profiler, python -c): here
 
 
 # --- db --------------------------------------------------------------------------------------

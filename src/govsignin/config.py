@@ -132,6 +132,11 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
+    argon2_threads: int = Field(
+        default=0,
+        description="Hashing threads per worker (each keeps one 19 MiB block); 0: the cores divided among the workers",
+    )
+    workers: int = Field(default=1, description="Worker processes of this instance (set by `serve --workers`)")
 
     # Messaging
     messaging: Literal["outbox", "notify"] = "outbox"

@@ -1,5 +1,5 @@
 """`govsignin serve` prepares the database in a child process, then execs the lean serving
-process (govsignin.serving) with glibc's malloc settings for argon2id (docs/operations.md)."""
+process (govsignin.serving), which tells its workers how many there are (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -21,26 +21,27 @@ def _serving(server: LiveServer) -> tuple[str, dict, str]:
     return cmdline, _environ(pid), maps
 
 
-def test_serve_migrates_then_serves_in_the_lean_process_with_the_malloc_settings(tmp_path):
+def test_serve_migrates_then_serves_in_the_lean_process(tmp_path):
     server = LiveServer(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db").start()
     try:
         cmdline, environ, maps = _serving(server)
         assert "-m govsignin.serving 127.0.0.1" in cmdline
-        assert "glibc.malloc.mmap_threshold=4194304" in environ.get("GLIBC_TUNABLES", "")
+        assert environ["GOVSIGNIN_WORKERS"] == "1"  # each worker's share of the cores (argon2id threads)
         assert "pydantic_core" not in maps  # typer's pydantic (a compiled module) stayed in the CLI
         assert server.cli("keys", "list")  # the child created the keys before serving began
     finally:
         server.stop()
 
 
-def test_an_operators_own_malloc_tunables_are_kept(tmp_path):
-    mine = "glibc.malloc.arena_max=2"
-    server = LiveServer(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db", extra_env={"GLIBC_TUNABLES": mine}).start()
-    try:
-        _, environ, _ = _serving(server)
-        assert environ["GLIBC_TUNABLES"] == mine
-    finally:
-        server.stop()
+def test_hashing_threads_are_the_workers_share_of_the_cores(monkeypatch):
+    from govsignin.accounts.passwords import hashing_threads
+    from govsignin.config import Settings
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert hashing_threads(Settings(workers=1)) == 8
+    assert hashing_threads(Settings(workers=4)) == 2
+    assert hashing_threads(Settings(workers=16)) == 1  # never none
+    assert hashing_threads(Settings(workers=4, argon2_threads=3)) == 3  # the operator's choice wins
 
 
 def test_serving_in_a_wrapper_stays_in_process():

@@ -1,11 +1,21 @@
 """Password hashing: argon2id at OWASP's parameters (m=19 MiB, t=2, p=1), off the event loop.
 
-Hashes run on a pool of one thread per core, and those threads run at a lower scheduling
-priority (nice +10) than the event loop's. argon2 releases the GIL while it hashes, so the
+Hashes run on a pool of threads, by default this worker's share of the machine's cores
+(`hashing_threads`), and those threads run at a lower scheduling priority (nice +10) than the
+event loop's. argon2 releases the GIL while it hashes, so the
 threads and the loop compete only for the cores, and the kernel gives the loop the core whenever
 both want it: a burst of sign-ins uses every idle cycle for hashing, but cannot make token and
 userinfo requests wait for the CPU (production-mode issue: token p99 while sign-ins saturate a
 core). Where lowering a thread's priority is not possible, hashing still works at normal priority.
+
+Memory: each hash mallocs one 19 MiB block. glibc serves it from the hashing thread's own arena
+and keeps it after `free` (its dynamic mmap threshold rises to the block's size after the first
+one), so each hashing thread holds one block for good and later hashes touch no fresh pages.
+That is the "19 MiB per concurrent hash" the memory budget allows on top of a worker's 100 MiB,
+and it is why the pool is sized per worker, not per core: returning the block after every hash
+(mmap for each) cost ~2 ms of CPU per verification, the kernel zeroing 19 MiB each time
+(docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
+no other thread keeps a block.
 """
 
 from __future__ import annotations
@@ -30,13 +40,14 @@ class Passwords:
             type=Type.ID,
         )
         self.pool = ThreadPoolExecutor(
-            max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="argon2", initializer=_lower_priority
+            max_workers=hashing_threads(settings), thread_name_prefix="argon2", initializer=_lower_priority
         )
         # Verified when an email has no account, so both paths cost one argon2 verification.
-        self._dummy = self.hasher.hash("not-a-real-password-0")
+        self._dummy = self.hash_sync("not-a-real-password-0")
 
     def hash_sync(self, password: str) -> str:
-        return self.hasher.hash(password)
+        """A hash from synchronous code (set-up, the command line), still on a hashing thread."""
+        return self.pool.submit(self.hasher.hash, password).result()
 
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(self.pool, self.hasher.hash, password)
@@ -53,6 +64,14 @@ class Passwords:
 
     def needs_rehash(self, encoded: str) -> bool:
         return self.hasher.check_needs_rehash(encoded)
+
+
+def hashing_threads(settings: Settings) -> int:
+    """GOVSIGNIN_ARGON2_THREADS, or this worker's share of the cores: with `serve --workers N` on
+    C cores, C // N each (at least one), so an instance hashes at most C passwords at once."""
+    if settings.argon2_threads > 0:
+        return settings.argon2_threads
+    return max(1, (os.cpu_count() or 1) // max(1, settings.workers))
 
 
 HASHING_NICENESS = 10  # CFS weight 110 against the loop's 1024: the loop wins a contended core ~9:1
