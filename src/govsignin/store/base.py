@@ -12,6 +12,9 @@ from typing import Protocol
 class Store(Protocol):
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """Several keys in one trip, in order."""
+
     async def set(self, key: str, value: str, ttl: float) -> None: ...
 
     async def set_many(self, items) -> None:
