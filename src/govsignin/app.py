@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from pathlib import Path
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -16,6 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
@@ -136,25 +140,36 @@ class IndexedRouter(Router):
         await super().app(scope, receive, send)
 
 
-class StaticShortcut:
-    """GET and HEAD of the pre-serialised JSON endpoints (discovery, JWKS, trustmark: raw ASGI
-    endpoints marked `shortcut`) go straight to the endpoint, past Starlette's error and
-    exception middleware and the router: about 10 us of a ~60 us request. The request layer
-    outside (web/observability.py) still logs, counts and adds the security headers. If the
-    endpoint raises before its response starts (JWKS may have to read keys from the database),
-    the request goes to the full stack, which runs the endpoint again and answers the error as
-    every other route does (a 503 during an outage)."""
+class FixedPaths:
+    """Requests for the app's fixed paths (every Route without parameters: the journey pages,
+    /authorize, /token, /userinfo, discovery, JWKS...) go straight to their route, past
+    Starlette's error and exception middleware and the router: ~25 us of CPU of a journey page's
+    ~150 us. Everything else (Mounts, parameters, a method the route does not allow: 405) takes
+    the full stack, `app`.
+
+    What those layers did is done here, the same way: the route and its endpoint in the scope;
+    exceptions through the app's own handlers (`scope["starlette.exception_handlers"]`, read by
+    Starlette's request_response wrapper, and here for raw ASGI endpoints), by status for an
+    HTTPException, else by the exception's classes in MRO order; any other exception gets the
+    500 handler's page, if the response has not started, and is raised again for the server to
+    log, as ServerErrorMiddleware does. tests/ops/test_fixed_paths.py compares both ways."""
 
     def __init__(self, app, routes):
         self.app = app
-        self.routes = {
-            r.path: r for r in routes
-            if type(r) is Route and not r.param_convertors and getattr(r.endpoint, "shortcut", False)
-        }
+        self.routes = {r.path: r for r in routes if type(r) is Route and not r.param_convertors}
+        self.handlers = self.status_handlers = None
+        self.server_error = None
+        layer = app
+        while layer is not None:  # Starlette's stack: ServerErrorMiddleware → ExceptionMiddleware → router
+            if isinstance(layer, ExceptionMiddleware):
+                self.handlers, self.status_handlers = layer._exception_handlers, layer._status_handlers
+            if isinstance(layer, ServerErrorMiddleware):
+                self.server_error = layer.handler
+            layer = getattr(layer, "app", None)
 
     async def __call__(self, scope, receive, send):
-        route = self.routes.get(get_route_path(scope)) if scope["type"] == "http" else None
-        if route is None or scope["method"] not in route.methods:
+        route = self.routes.get(scope["path"]) if scope["type"] == "http" and not scope.get("root_path") else None
+        if route is None or self.handlers is None or scope["method"] not in route.methods:
             return await self.app(scope, receive, send)
         started = False
 
@@ -163,19 +178,35 @@ class StaticShortcut:
             started = True
             await send(message)
 
-        scope["route"] = route
+        scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, {}
+        scope["starlette.exception_handlers"] = (self.handlers, self.status_handlers)
         try:
-            await route.endpoint(scope, receive, send_and_note)
-        except Exception:
+            await route.app(scope, receive, send_and_note)
+        except Exception as exc:
             if started:
                 raise
-            await self.app(scope, receive, send)
+            handler = self._handler_for(exc)
+            request = Request(scope, receive)
+            response = handler(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, send)
+            if handler is self.server_error:
+                raise
+
+    def _handler_for(self, exc: Exception):
+        if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
+            return self.status_handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in self.handlers:
+                return self.handlers[cls]
+        return self.server_error
 
 
 class GovSignIn(Starlette):
     """Starlette with the request layer (request id, log line, latency, security headers)
     outermost, around Starlette's own error middleware: so it sees the real status of a 500,
-    and tags it too; the StaticShortcut inside it; and an IndexedRouter."""
+    and tags it too; FixedPaths inside it; and an IndexedRouter."""
 
     def __init__(self, *, routes, lifespan, security_headers: SecurityHeaders, **kwargs):
         super().__init__(routes=routes, lifespan=lifespan, **kwargs)
@@ -185,7 +216,7 @@ class GovSignIn(Starlette):
     def build_middleware_stack(self):
         routes = self.router.routes
         return RequestObservability(
-            StaticShortcut(super().build_middleware_stack(), routes), routes, self.security_headers
+            FixedPaths(super().build_middleware_stack(), routes), routes, self.security_headers
         )
 
 

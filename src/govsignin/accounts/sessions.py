@@ -18,13 +18,13 @@ journey state this request read. New sessions, and a session under its new id, a
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
+from govsignin import records
 from govsignin.store import Store
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -57,7 +57,7 @@ _FIELDS = tuple(f.name for f in fields(BrowserSession))
 
 def _dump(session: BrowserSession) -> str:
     # Not dataclasses.asdict: it deep-copies every value (the journey too) only to serialise it.
-    return json.dumps({name: getattr(session, name) for name in _FIELDS}, separators=(",", ":"))
+    return records.dumps({name: getattr(session, name) for name in _FIELDS})
 
 
 # The generation counter must outlive any session it ended (sessions slide by idle time).
@@ -82,7 +82,7 @@ class Sessions:
             raw = await tx.get(f"sess:{session_id}")
             if raw is None:
                 return None
-            session = BrowserSession(**json.loads(raw))
+            session = BrowserSession(**records.loads(raw))
             session.stored = True
             if session.user_id:
                 generation = await tx.get(f"user-gen:{session.user_id}")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-import json
 from dataclasses import dataclass, field, fields
 
+from govsignin import records
 from govsignin.journeys.machine import REVISITABLE, State, next_state
 
 
@@ -83,7 +83,7 @@ class Journeys:
         journey._session = session
         raw = {name: getattr(journey, name) for name in _FIELDS}
         raw["expires"] = round(time.time() + self.settings.journey_ttl, 3)
-        session.journey = json.loads(json.dumps(raw))  # a snapshot (asdict's deep copy costs 3-4x)
+        session.journey = records.loads(records.dump_bytes(raw))  # a snapshot (asdict's deep copy costs 3-4x)
 
     async def save(self, journey: Journey, session=None, store=None) -> None:
         session = session if session is not None else journey._session

@@ -52,10 +52,7 @@ def _json_start(body: bytes, cache_control: bytes) -> list:
 class _StaticJSON:
     """A raw ASGI endpoint: the body and headers are bytes made once, so a request costs two
     `send` calls (no Request, no Response object). A fresh message per request, since the
-    middleware replaces the headers of the message it is given. `shortcut`: app.StaticShortcut
-    may call it directly."""
-
-    shortcut = True
+    middleware replaces the headers of the message it is given."""
 
     def __init__(self, body: bytes, max_age: int):
         self.body = body
@@ -82,8 +79,6 @@ def trustmark(settings) -> dict:
 
 class _JWKS:
     """The key ring's pre-serialised JWKS, as a raw ASGI endpoint (see _StaticJSON)."""
-
-    shortcut = True
 
     def __init__(self):
         self._cached = (None, None)  # (jwks bytes, headers) for the ring last served

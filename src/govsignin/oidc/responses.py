@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse, Response
 
+from govsignin import records
 from govsignin.oidc.errors import OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -14,7 +14,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def json_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        records.dump_bytes(body),
         status_code=status,
         media_type="application/json",
         headers={**NO_STORE, **(headers or {})},

@@ -6,11 +6,11 @@ token → 401 with error="invalid_token".
 
 from __future__ import annotations
 
-import json
 
 from sqlalchemy import bindparam, select
 from starlette.responses import Response
 
+from govsignin import records
 from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
 from govsignin.oidc.responses import NO_STORE, json_response
@@ -55,7 +55,7 @@ async def userinfo(request):
     raw = await services.store.get(f"at:{token_hash(token)}")
     if raw is None:
         return _unauthorized("invalid_token", "Invalid access token")
-    grant = json.loads(raw)
+    grant = records.loads(raw)
     row = await _claims_row(services.engine, grant["user_id"])
     if row is None:  # deleted since the token was issued
         return _unauthorized("invalid_token", "Invalid access token")

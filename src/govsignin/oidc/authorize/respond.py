@@ -6,9 +6,9 @@ bound to the service, redirect_uri, PKCE challenge, nonce, credential level and 
 
 from __future__ import annotations
 
-import json
 import secrets
 
+from govsignin import records
 from govsignin.accounts.service_uses import record_service_use
 from govsignin.accounts.sessions import BrowserSession
 from govsignin.crypto import new_token, token_hash
@@ -40,7 +40,7 @@ async def issue_code(
         session.clients.append(auth.client_id)
         await record_service_use(services, session.user_id, auth.client_id)
     async with services.store.transaction() as tx:  # one trip on Redis, one commit on SQL
-        await tx.set(f"code:{token_hash(code)}", json.dumps(record), services.settings.code_ttl)
+        await tx.set(f"code:{token_hash(code)}", records.dumps(record), services.settings.code_ttl)
         await services.sessions.write(tx, session)  # also restarts the idle timeout
         if delete:
             await tx.delete(*delete)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import time
 
+from govsignin import records
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import constant_time_equal, new_token, token_hash
 from govsignin.oidc.errors import InvalidGrant, InvalidRequest
@@ -50,10 +50,10 @@ async def exchange(services, client, params: dict, request=None):
         if raw is not None:
             spent = (f"code-spent:{code_key}", access_key, settings.code_ttl)
             try:
-                record = json.loads(raw)
+                record = records.loads(raw)
                 _check_grant(record, client, redirect_uri, params.get("code_verifier"))
                 sub = subject_for(client, record["internal_sub"], settings.subject_salt)
-                access = json.dumps(
+                access = records.dumps(
                     {
                         "user_id": record["user_id"],
                         "client_id": client.client_id,
