@@ -44,6 +44,7 @@ from govsignin.audit.chain import GENESIS, event_hash, jsonable, new_salt, perso
 from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPersonal
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
+from govsignin.db.dedicated import sqlite_driver
 
 T = AuditEvent.__table__
 H = AuditChainHead.__table__
@@ -166,10 +167,9 @@ class Audit:
         alsos = [event["_also"] for event in events if "_also" in event]
         if alsos:
             events = [{k: v for k, v in event.items() if k != "_also"} for event in events]
-        if self._one_call is not None:
-            async with self.engine.connect() as conn:
-                driver = (await conn.get_raw_connection()).driver_connection
-                await self._one_call.run(driver, events, [_sqlite_statement(conn.dialect, *a) for a in alsos])
+        if self._one_call is not None:  # SQLite: one call on the connection kept for appends
+            driver = await sqlite_driver(self.engine, "audit")
+            await self._one_call.run(driver, events, [_sqlite_statement(self.engine.dialect, *a) for a in alsos])
         elif self._sqlite:
             async with self.engine.connect() as conn:
                 # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the

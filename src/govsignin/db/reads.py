@@ -1,13 +1,15 @@
 """Reads on the hot path, built once.
 
 On aiosqlite, SQLAlchemy's adapter makes four or five thread hops per query (cursor, execute,
-fetch, close); the same query compiled once to plain SQL runs in one aiosqlite call on the
-driver connection, as the store (store/database.py) and /userinfo do, and its values go through
-the columns' own result processors, so rows hold exactly what SQLAlchemy returns. Elsewhere,
-the Core statement as before.
+fetch, close); the same query compiled once to plain SQL runs in one aiosqlite call on a
+connection kept for the hot reads (db/dedicated.py), and its values go through the columns' own
+result processors, so rows hold exactly what SQLAlchemy returns. Elsewhere, the Core statement
+as before.
 """
 
 from __future__ import annotations
+
+from govsignin.db.dedicated import sqlite_driver
 
 
 class Query:
@@ -26,15 +28,15 @@ class Query:
         return self._sqlite
 
     async def all(self, engine, **params) -> list[tuple]:
+        if engine.dialect.driver == "aiosqlite":
+            sql, order, defaults, processors = self._compiled(engine.dialect)
+            values = {**defaults, **params}
+            driver = await sqlite_driver(engine, "reads")
+            rows = await driver.execute_fetchall(sql, tuple(values[name] for name in order))
+            if processors is None:
+                return [tuple(row) for row in rows]
+            return [tuple(p(v) if p else v for p, v in zip(processors, row)) for row in rows]
         async with engine.connect() as conn:
-            if engine.dialect.driver == "aiosqlite":
-                sql, order, defaults, processors = self._compiled(engine.dialect)
-                values = {**defaults, **params}
-                driver = (await conn.get_raw_connection()).driver_connection
-                rows = await driver.execute_fetchall(sql, tuple(values[name] for name in order))
-                if processors is None:
-                    return [tuple(row) for row in rows]
-                return [tuple(p(v) if p else v for p, v in zip(processors, row)) for row in rows]
             return [tuple(row) for row in (await conn.execute(self.stmt, params)).all()]
 
     async def first(self, engine, **params) -> tuple | None:

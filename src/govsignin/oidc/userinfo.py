@@ -6,34 +6,25 @@ token → 401 with error="invalid_token".
 
 from __future__ import annotations
 
-
 from sqlalchemy import bindparam, select
 from starlette.responses import Response
 
 from govsignin import records
 from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
+from govsignin.db.reads import Query
 from govsignin.oidc.responses import NO_STORE, json_response
 
 _USERS = User.__table__
-_CLAIM_COLUMNS = (_USERS.c.email, _USERS.c.email_verified, _USERS.c.phone_number, _USERS.c.phone_number_verified)
-# Built once (SQLAlchemy compiles it once); on SQLite the same query as plain SQL.
-_SELECT = select(*_CLAIM_COLUMNS).where(_USERS.c.id == bindparam("id"))
-_SQLITE_SELECT = (
-    f"SELECT {', '.join(c.name for c in _CLAIM_COLUMNS)} FROM {_USERS.name} WHERE id = ?"
-)
+# The account's email and phone columns: one query, built once (db/reads.py: one aiosqlite call
+# on SQLite), no ORM session, no identity map, no `User` object.
+_CLAIMS = Query(select(_USERS.c.email, _USERS.c.email_verified, _USERS.c.phone_number,
+                       _USERS.c.phone_number_verified).where(_USERS.c.id == bindparam("id")))
 
 
 async def _claims_row(engine, user_id: str):
-    """The account's email and phone columns, or None if it no longer exists: one query on one
-    connection (no ORM session, no identity map, no `User` object). On SQLite, one aiosqlite
-    call on the driver connection, as the store does (store/database.py)."""
-    async with engine.connect() as conn:
-        if engine.dialect.driver == "aiosqlite":
-            driver = (await conn.get_raw_connection()).driver_connection
-            rows = await driver.execute_fetchall(_SQLITE_SELECT, (user_id,))
-            return rows[0] if rows else None
-        return (await conn.execute(_SELECT, {"id": user_id})).first()
+    """The claim columns, or None if the account no longer exists."""
+    return await _CLAIMS.first(engine, id=user_id)
 
 
 def _unauthorized(error: str | None = None, description: str | None = None) -> Response:
