@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import bindparam, select
-from starlette.responses import RedirectResponse
 
 from govsignin.accounts.models import User
 from govsignin.db.reads import Query
@@ -21,7 +20,7 @@ from govsignin.journeys.machine import State
 from govsignin.oidc.authorize.request import AuthorizationRequest
 from govsignin.oidc.authorize.respond import issue_code
 from govsignin.oidc.errors import LoginRequired
-from govsignin.oidc.responses import NO_STORE, redirect_error
+from govsignin.oidc.responses import Redirect, redirect_error
 from govsignin.web.templating import set_language_cookie
 
 LEVELS = ("Cl", "Cl.Cm")
@@ -87,7 +86,7 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
     journey.history = [journey.state]
     services.journeys.attach(journey, session)
     await sessions.save(session)  # the session and its journey: one record, one write
-    response = RedirectResponse(f"/{journey.state}", status_code=302, headers=NO_STORE)
+    response = Redirect(f"/{journey.state}", 302)
     sessions.set_cookie(response, session)
     return _with_language(response, auth, services.settings)
 
@@ -123,7 +122,7 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     journey.history = [journey.state]
     services.journeys.attach(journey, session)
     await sessions.save(session)
-    response = RedirectResponse(f"/{journey.state}", status_code=303, headers=NO_STORE)
+    response = Redirect(f"/{journey.state}", 303)
     sessions.set_cookie(response, session)
     return response
 

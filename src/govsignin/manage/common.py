@@ -18,14 +18,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from starlette.responses import RedirectResponse
 
 from govsignin.accounts.mfa import mfa_change_blocked_until
 from govsignin.crypto import constant_time_equal
 from govsignin.journeys.begin import begin_account_sign_in
 from govsignin.oidc.params import ParameterError
 from govsignin.web.forms import read_form
-from govsignin.oidc.responses import NO_STORE
+from govsignin.oidc.responses import Redirect
 
 REPROMPT_SECONDS = 300  # "enter your password" is valid this long for sensitive changes
 PENDING_SECONDS = 900  # a change waiting for its code (new email, phone, authenticator app)
@@ -38,8 +37,8 @@ def safe_return(path: str | None, default: str = "/account") -> str:
     return path if path and ACCOUNT_PATH.match(path) else default
 
 
-def go(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303, headers=NO_STORE)
+def go(path: str) -> Redirect:
+    return Redirect(path, 303)
 
 
 def error(field: str, text: str) -> dict:

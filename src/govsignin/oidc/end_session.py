@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from starlette.responses import RedirectResponse
 
 from govsignin.audit.tags import EventTag
 from govsignin.oidc.backchannel import enqueue_logouts
 from govsignin.oidc.id_token_hint import InvalidHint, read_id_token_hint
 from govsignin.oidc.params import ParameterError, parse_params
-from govsignin.oidc.responses import NO_STORE
+from govsignin.oidc.responses import Redirect
 
 MAX_QUERY = 2048  # One Login's WAF limit on /logout
 
@@ -61,6 +60,6 @@ async def end_session(request):
 
     if error is not None:
         target = "/signed-out?" + urlencode({"error_code": error[0], "error_description": error[1]})
-    response = RedirectResponse(target or "/signed-out", status_code=302, headers=NO_STORE)
+    response = Redirect(target or "/signed-out", 302)
     services.sessions.clear_cookie(response)
     return response

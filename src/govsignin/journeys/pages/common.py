@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.responses import RedirectResponse
 
 from govsignin.crypto import constant_time_equal
 from govsignin.journeys.journey import Journey
 from govsignin.journeys.machine import State
 from govsignin.oidc.params import ParameterError
 from govsignin.web.forms import read_form
-from govsignin.oidc.responses import NO_STORE
+from govsignin.oidc.responses import Redirect
 
 
 
@@ -38,8 +37,8 @@ class Page:
         )
 
 
-def go(state: str) -> RedirectResponse:
-    return RedirectResponse(f"/{state}", status_code=303, headers=NO_STORE)
+def go(state: str) -> Redirect:
+    return Redirect(f"/{state}", 303)
 
 
 def expired(request, services, status: int = 200):
@@ -74,7 +73,7 @@ async def open_page(request, page: str) -> Page | object:
     return Page(services, session, journey, form)
 
 
-async def advance(page: Page, event, store=None) -> RedirectResponse:
+async def advance(page: Page, event, store=None) -> Redirect:
     """`store`: a store transaction to save the journey in (with the caller's other writes)."""
     target = page.journey.fire(event)
     await page.services.journeys.save(page.journey, store=store)

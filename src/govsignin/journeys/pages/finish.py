@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from starlette.responses import RedirectResponse
 
 from govsignin.accounts.service_uses import service_use_statement
 from govsignin.audit.tags import EventTag
@@ -14,7 +13,7 @@ from govsignin.journeys.pages.common import Page, open_page
 from govsignin.oidc.authorize.request import AuthorizationRequest
 from govsignin.oidc.authorize.respond import issue_code
 from govsignin.oidc.errors import LoginRequired
-from govsignin.oidc.responses import NO_STORE, redirect_error
+from govsignin.oidc.responses import Redirect, redirect_error
 from govsignin.oidc.subject import subject_for
 
 
@@ -32,7 +31,7 @@ async def auth_code(request):
             return await _expired(request, page)
         old_id = await _signed_in(request, services, session, journey, internal_sub, client_id=None)
         session = await services.sessions.write_renewed(session, old_id)
-        response = RedirectResponse(journey.data["return_to"], status_code=303, headers=NO_STORE)
+        response = Redirect(journey.data["return_to"], 303)
         services.sessions.set_cookie(response, session)
         return response
     client = await services.registry.get(auth.client_id)

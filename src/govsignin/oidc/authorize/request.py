@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from govsignin.onboarding.models import RelyingParty
@@ -28,11 +28,17 @@ class AuthorizationRequest:
     channel: str = "web"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A plain copy for the journey record: the lists copied, nothing deeper to copy (and
+        not dataclasses.asdict, which recurses through every value)."""
+        return {name: (list(value) if type(value) is list else value)
+                for name, value in ((name, getattr(self, name)) for name in _FIELD_NAMES)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:
         return cls(**data)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(AuthorizationRequest))
 
 
 @dataclass
