@@ -14,7 +14,7 @@ from govsignin.accounts.lockout import Lockouts
 from govsignin.accounts.service import Accounts
 from govsignin.accounts.sessions import Sessions
 from govsignin.audit.service import Audit
-from govsignin.db.dedicated import release
+from govsignin.db.hot import release
 from govsignin.config import Settings
 from govsignin.db.engine import create_engine, create_sessionmaker
 from govsignin.journeys.journey import Journeys
@@ -50,7 +50,7 @@ class Services:
         close = getattr(self.store, "close", None)
         if close:
             await close()
-        await release(self.engine)  # the SQLite connections the hot paths keep (db/dedicated.py)
+        await release(self.engine)  # the connections the hot paths keep (db/hot.py)
         await self.engine.dispose()
         self.accounts.passwords.pool.shutdown(wait=False)  # idle hashing threads end with the app
 

@@ -44,7 +44,7 @@ from govsignin.audit.chain import GENESIS, event_hash, jsonable, new_salt, perso
 from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPersonal
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
-from govsignin.db.dedicated import sqlite_driver
+from govsignin.db.hot import SQLiteBusy, arguments, compiled, hot
 
 T = AuditEvent.__table__
 H = AuditChainHead.__table__
@@ -79,6 +79,15 @@ _INSERT_ON_HEAD_WITH_PERSONAL = insert(P).from_select(
     select(_INSERTED.c.personal, *(bindparam(f"p_{c}", type_=P.c[c].type) for c in _PERSONAL_COLUMNS[1:]))
     .select_from(_INSERTED),
 )
+
+
+class _HeadMoved(Exception):
+    """Another process appended since this one last did: roll back, take the locked path."""
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg's command status ("INSERT 0 1") as a row count."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 class ChainHeadMissing(RuntimeError):
@@ -167,9 +176,13 @@ class Audit:
         alsos = [event["_also"] for event in events if "_also" in event]
         if alsos:
             events = [{k: v for k, v in event.items() if k != "_also"} for event in events]
-        if self._one_call is not None:  # SQLite: one call on the connection kept for appends
-            driver = await sqlite_driver(self.engine, "audit")
-            await self._one_call.run(driver, events, [_sqlite_statement(self.engine.dialect, *a) for a in alsos])
+        if self._one_call is not None:  # SQLite: the whole transaction in one call (db/hot.py)
+            statements = [_sqlite_statement(self.engine.dialect, *a) for a in alsos]
+            h = hot(self.engine)
+            try:
+                h.sqlite_run(self._one_call._append, events, statements)  # on the loop, if the lock is free
+            except SQLiteBusy:  # another writer holds it: wait for it on aiosqlite's thread
+                await self._one_call.run(await h.sqlite_driver("audit"), events, statements)
         elif self._sqlite:
             async with self.engine.connect() as conn:
                 # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the
@@ -203,23 +216,28 @@ class Audit:
             statement = _INSERT_ON_HEAD_WITH_PERSONAL
             params.update({f"p_{c}": event["_side"][c] for c in _PERSONAL_COLUMNS[1:]})
         self._head = None
-        if alsos:  # the INSERT and the other statements in one transaction
-            async with self.engine.connect() as conn:
-                async with conn.begin() as tx:
-                    result = await conn.execute(statement, params)
-                    if result.rowcount != 1:
-                        await tx.rollback()
-                        return False
-                    for stmt, also_params in alsos:
-                        await conn.execute(stmt, also_params)
-        else:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                result = await conn.execute(statement, params)
-        if result.rowcount != 1:
+        sql, order, _ = compiled(self.engine.dialect, statement)
+        try:
+            inserted = await self._insert_on_head(sql, order, params, alsos)
+        except _HeadMoved:
+            return False
+        if inserted != 1:
             return False  # the head moved (another process appended): nothing was written
         self._head = (row["seq"], row["hash"])
         return True
+
+    async def _insert_on_head(self, sql: str, order, params: dict, alsos) -> int:
+        async with hot(self.engine).pg() as conn:  # a kept asyncpg connection (db/hot.py)
+            if alsos:  # the INSERT and the other statements in one transaction
+                async with conn.transaction():
+                    inserted = _rowcount(await conn.execute(sql, *arguments(order, params)))
+                    if inserted != 1:
+                        raise _HeadMoved()  # rolls the transaction back
+                    for stmt, also_params in alsos:
+                        also_sql, also_order, _ = compiled(self.engine.dialect, stmt)
+                        await conn.execute(also_sql, *arguments(also_order, also_params))
+                return inserted
+            return _rowcount(await conn.execute(sql, *arguments(order, params)))  # autocommit: its own transaction
 
 
 def _event(tag, user_id, client_id, request, details) -> dict[str, Any]:
@@ -319,23 +337,11 @@ class _SQLiteAppend:
             raise
 
 
-_SQLITE_COMPILED: dict = {}
-
-
 def _sqlite_statement(dialect, stmt, params: dict) -> tuple[str, tuple]:
-    """A Core statement as plain SQL and positional values for sqlite3 (compiled once per
-    statement), each value through its bind parameter's own processor."""
-    compiled = _SQLITE_COMPILED.get(stmt)
-    if compiled is None:
-        c = stmt.compile(dialect=dialect)
-        binds = {name: bind for bind, name in c.bind_names.items()}
-        order = [(name, binds[name].value, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                 for name in c.positiontup]
-        compiled = _SQLITE_COMPILED[stmt] = (str(c), order)
-    sql, order = compiled
-    return sql, tuple(
-        (p(v) if p else v) for p, v in ((p, params.get(name, default)) for name, default, p in order)
-    )
+    """A Core statement as plain SQL and positional values for sqlite3 (db/hot.py compiles it
+    once), each value through its bind parameter's own processor."""
+    sql, order, _ = compiled(dialect, stmt)
+    return sql, arguments(order, params)
 
 
 # --- reading -----------------------------------------------------------------------------------

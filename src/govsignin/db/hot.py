@@ -1,0 +1,200 @@
+"""The hot paths' own way to the database: a sign-in's account reads (db/reads.py) and the audit
+appends (audit/service.py).
+
+Through SQLAlchemy, each of those statements paid more for the trip than for the statement: a
+pool checkout and return, the greenlet bridge, statement processing and, on SQLite, a hand-off
+to aiosqlite's thread and back. Measured on this machine (docs/performance.md): a primary-key
+read on PostgreSQL ~340 us of CPU through SQLAlchemy Core against ~30 us on an asyncpg
+connection of its own; on SQLite ~70 us through aiosqlite against ~2 us with sqlite3 on the event
+loop. The statements are still SQLAlchemy Core, compiled once for the engine's dialect
+(`compiled`), with the columns' own bind and result processors, so values are stored and read
+exactly as SQLAlchemy stores and reads them.
+
+- SQLite: a sqlite3 connection of the hot paths' own (same file, same PRAGMAs) used directly on
+  the event loop, with busy_timeout 0. Reads never wait in WAL mode; a write that would have to
+  wait for another writer's lock raises at once (`SQLiteBusy`), and the caller does it through
+  aiosqlite on a connection kept from the engine's pool (`sqlite_driver`), which waits as every
+  other write does. Nothing else runs on the loop while a statement runs, so no statement is
+  ever interleaved with another.
+- PostgreSQL: up to `size` asyncpg connections checked out of the engine's pool (the dialect set
+  them up: JSON codecs and the rest) and kept, handed out one caller at a time without asyncpg's
+  pool reset. A connection that fails is invalidated (the engine's pool replaces it) and the
+  error goes up as `DatabaseUnavailable` when it is an outage (web/errors.py: a 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import weakref
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+PG_CONNECTIONS = 4  # per worker; the engine's pool keeps serving everything else
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database could not be reached on a hot path (a 503, as any outage)."""
+
+
+class SQLiteBusy(Exception):
+    """The write lock is held elsewhere: do it where waiting is allowed (aiosqlite)."""
+
+
+# --- compiled statements -----------------------------------------------------------------------
+
+_COMPILED: dict = {}
+
+
+def compiled(dialect, stmt) -> tuple[str, tuple, list | None]:
+    """(SQL, bind order with defaults and processors, result processors or None) for a Core
+    statement on this dialect, compiled once."""
+    key = (dialect.name, dialect.driver, stmt)
+    found = _COMPILED.get(key)
+    if found is None:
+        c = stmt.compile(dialect=dialect)
+        binds = {name: bind for bind, name in c.bind_names.items()}
+        order = tuple((name, binds[name].value, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for name in c.positiontup)
+        results = None
+        if getattr(stmt, "selected_columns", None) is not None and stmt.is_select:
+            processors = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in stmt.selected_columns]
+            results = processors if any(processors) else None
+        found = _COMPILED[key] = (str(c), order, results)
+    return found
+
+
+def arguments(order, params: dict) -> tuple:
+    return tuple((p(v) if p else v) for p, v in ((p, params.get(name, default)) for name, default, p in order))
+
+
+def rows_of(raw_rows, results) -> list[tuple]:
+    if results is None:
+        return [tuple(row) for row in raw_rows]
+    return [tuple(p(v) if p else v for p, v in zip(results, row)) for row in raw_rows]
+
+
+# --- per engine ----------------------------------------------------------------------------------
+
+_HOT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def hot(engine: AsyncEngine) -> _Hot:
+    found = _HOT.get(engine)
+    if found is None:
+        found = _HOT[engine] = _Hot(engine)
+    return found
+
+
+class _Hot:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.sqlite = engine.dialect.driver == "aiosqlite"
+        self._sync: sqlite3.Connection | None = None
+        self._kept: dict[str, tuple] = {}  # name -> (SQLAlchemy AsyncConnection, driver connection)
+        self._lock = asyncio.Lock()
+        self._pg_free: list[tuple] = []
+        self._pg_slots = asyncio.Semaphore(PG_CONNECTIONS)
+
+    # SQLite ------------------------------------------------------------------------------------
+
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection used on the event loop (autocommit; BEGIN where a write needs it)."""
+        if self._sync is None:
+            conn = sqlite3.connect(self.engine.url.database, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=0")
+            self._sync = conn
+        return self._sync
+
+    def sqlite_run(self, fn, *args):
+        """fn(sqlite3 connection, *args) now, on this thread; SQLiteBusy if it met a lock."""
+        try:
+            return fn(self.sqlite_connection(), *args)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise SQLiteBusy(str(exc)) from exc
+            raise
+
+    async def sqlite_driver(self, name: str):
+        """The aiosqlite connection kept for `name`, from the engine's pool (it waits on locks)."""
+        kept = self._kept.get(name)
+        if kept is None:
+            async with self._lock:
+                kept = self._kept.get(name)
+                if kept is None:
+                    conn = await self.engine.connect()
+                    raw = await conn.get_raw_connection()
+                    kept = self._kept[name] = (conn, raw.driver_connection)
+        return kept[1]
+
+    # PostgreSQL --------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def pg(self):
+        """An asyncpg connection for one caller at a time."""
+        await self._pg_slots.acquire()
+        try:
+            kept = self._pg_free.pop() if self._pg_free else await self._pg_connect()
+        except BaseException:
+            self._pg_slots.release()
+            raise
+        try:
+            yield kept[1]
+        except BaseException as exc:
+            outage = isinstance(exc, Exception) and _outage(exc)
+            # Broken, lost, or left mid-query by a cancellation: never hand it to the next caller.
+            if outage or not isinstance(exc, Exception) or kept[1].is_closed():
+                await _discard(kept)
+                kept = None
+            if outage:
+                raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+            raise
+        finally:
+            if kept is not None:
+                self._pg_free.append(kept)
+            self._pg_slots.release()
+
+    async def _pg_connect(self) -> tuple:
+        try:
+            conn = await self.engine.connect()
+            raw = await conn.get_raw_connection()
+        except Exception as exc:
+            if _outage(exc):
+                raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+            raise
+        return conn, raw.driver_connection
+
+    async def close(self) -> None:
+        kept, self._kept = list(self._kept.values()), {}
+        kept += self._pg_free
+        self._pg_free = []
+        for conn, _ in kept:
+            with contextlib.suppress(Exception):
+                await conn.close()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+
+def _outage(exc: BaseException) -> bool:
+    from govsignin.web.errors import dependency_outage
+
+    return dependency_outage(exc)
+
+
+async def _discard(kept: tuple) -> None:
+    conn = kept[0]
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()
+
+
+async def release(engine: AsyncEngine) -> None:
+    """Close what the hot paths keep (before engine.dispose())."""
+    found = _HOT.pop(engine, None)
+    if found is not None:
+        await found.close()
