@@ -155,3 +155,36 @@ async def test_a_stalled_redis_fails_each_operation_in_time(monkeypatch):
     finally:
         await store.close()
         server.close()
+
+
+async def test_sqlite_writes_wait_for_another_writers_lock(services):
+    """SQLiteStore runs on the event loop with busy_timeout 0; while another connection holds the
+    write lock, its writes go to aiosqlite and wait there, and land once the lock is free."""
+    import sqlite3
+
+    from govsignin.store.database import SQLiteStore
+
+    store = services.store
+    if not isinstance(store, SQLiteStore):
+        pytest.skip("SQLite store only")
+    other = sqlite3.connect(services.engine.url.database, isolation_level=None)
+    k1, k2, k3 = key(), key(), key()
+    await store.set(k3, "before", 60)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held by someone else
+    try:
+        writes = asyncio.ensure_future(asyncio.gather(store.set(k1, "v1", 60), _batch(store, k2), store.pop(k3)))
+        await asyncio.sleep(0.3)
+        assert not writes.done()  # waiting for the lock, not failing
+        assert await store.get(k1) is None  # reads do not wait
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    _, _, popped = await asyncio.wait_for(writes, 10)
+    assert popped == "before"
+    assert await store.get(k1) == "v1" and await store.get(k2) == "v2" and await store.get(k3) is None
+
+
+async def _batch(store, k):
+    async with store.transaction() as tx:
+        await tx.set(k, "v2", 60)
+        await tx.delete(k + "-none")

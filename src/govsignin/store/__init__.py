@@ -6,6 +6,6 @@ def create_store(settings, engine) -> Store:
         from govsignin.store.redis import RedisStore
 
         return RedisStore(settings.redis_url)
-    from govsignin.store.database import DatabaseStore
+    from govsignin.store.database import DatabaseStore, SQLiteStore
 
-    return DatabaseStore(engine)
+    return SQLiteStore(engine) if engine.dialect.driver == "aiosqlite" else DatabaseStore(engine)

@@ -2,6 +2,14 @@
 
 `transaction()` runs several operations on one connection in one transaction (one pool
 checkout, one commit): the token exchange's code pop and its two writes cost one trip, not three.
+
+On SQLite (`SQLiteStore`, the laptop default) each operation first runs with sqlite3 on the event
+loop (db/hot.py): a statement there costs a few microseconds, the hop to aiosqlite's thread and
+back ~70. Reads never wait in WAL mode; a write that meets another writer's lock (another worker,
+a migration) raises at once and runs as DatabaseStore runs it, on aiosqlite, which waits.
+Its `transaction()` is the Redis store's batch: reads run at once, writes are queued and
+committed together at the end (BEGIN IMMEDIATE ... COMMIT in one go on the loop, nothing else
+running between), and dropped if the block raises.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from sqlalchemy import and_, bindparam, case, cast, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from govsignin.db.hot import SQLiteBusy, arguments, compiled, hot
 from govsignin.store.models import EphemeralEntry
 
 T = EphemeralEntry.__table__
@@ -233,3 +242,170 @@ class DatabaseStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(delete(T).where(and_(T.c.expires_at <= time.time())))
         return result.rowcount or 0
+
+
+class SQLiteStore(DatabaseStore):
+    """DatabaseStore on SQLite, each operation on the event loop while the write lock is free."""
+
+    def __init__(self, engine: AsyncEngine):
+        super().__init__(engine)
+        ops, dialect = self._ops, engine.dialect
+        self._sql = {name: compiled(dialect, getattr(ops, f"_{name}"))[:2]
+                     for name in ("get", "set", "add", "replace", "pop", "incr")}
+        self._hot = hot(engine)
+
+    def _run(self, fn, *args):
+        return self._hot.sqlite_run(fn, *args)
+
+    def _one(self, conn, name: str, params: dict) -> list:
+        if name == "delete":  # an expanding IN list: one placeholder per key
+            keys = params["keys"]
+            sql = f'DELETE FROM {T.name} WHERE "key" IN ({", ".join("?" * len(keys))})'
+            return conn.execute(sql, tuple(keys)).fetchall()
+        sql, order = self._sql[name]
+        return conn.execute(sql, arguments(order, params)).fetchall()
+
+    def _get(self, conn, key: str):
+        rows = self._one(conn, "get", {"key": key, "now": time.time()})
+        return rows[0][0] if rows else None
+
+    def _write(self, conn, name: str, params: dict) -> list:
+        """One write statement in its own transaction (autocommit)."""
+        return self._one(conn, name, params)
+
+    async def get(self, key: str) -> str | None:
+        try:
+            return self._run(self._get, key)
+        except SQLiteBusy:
+            return await super().get(key)
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        try:
+            return self._run(lambda conn: [self._get(conn, key) for key in keys])
+        except SQLiteBusy:
+            return await super().get_many(*keys)
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self.set_many([(key, value, ttl)])
+
+    async def set_many(self, items) -> None:
+        items = list(items)
+        if not items:
+            return
+        try:
+            self._run(self._commit, [("set", k, v, ttl) for k, v, ttl in items])
+        except SQLiteBusy:
+            await super().set_many(items)
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        try:
+            self._run(self._commit, [("replace", key, value, ttl)])
+        except SQLiteBusy:
+            await super().replace(key, value, ttl)
+
+    async def add(self, key: str, value: str, ttl: float) -> bool:
+        now = time.time()
+        try:
+            rows = self._run(self._write, "add", {"key": key, "value": value, "expires_at": now + ttl, "now": now})
+        except SQLiteBusy:
+            return await super().add(key, value, ttl)
+        return bool(rows)
+
+    async def pop(self, key: str) -> str | None:
+        try:
+            rows = self._run(self._write, "pop", {"key": key})
+        except SQLiteBusy:
+            return await super().pop(key)
+        if not rows or rows[0][1] <= time.time():
+            return None
+        return rows[0][0]
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            try:
+                self._run(self._commit, [("delete", *keys)])
+            except SQLiteBusy:
+                await super().delete(*keys)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        now = time.time()
+        try:
+            rows = self._run(self._write, "incr", {"key": key, "now": now, "expires_at": now + ttl})
+        except SQLiteBusy:
+            return await super().incr(key, ttl)
+        return int(rows[0][0])
+
+    @asynccontextmanager
+    async def transaction(self):
+        batch = _SQLiteBatch(self)
+        yield batch
+        await batch.flush()
+
+    def _commit(self, conn, writes: list[tuple]) -> None:
+        """Queued writes in one transaction: all or nothing."""
+        single = len(writes) == 1
+        if not single:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.time()
+            for op in writes:
+                if op[0] == "set":
+                    self._one(conn, "set", {"key": op[1], "value": op[2], "expires_at": now + op[3]})
+                elif op[0] == "replace":
+                    self._one(conn, "replace", {"the_key": op[1], "now": now, "new_value": op[2],
+                                                "new_expires_at": now + op[3]})
+                else:
+                    self._one(conn, "delete", {"keys": list(op[1:])})
+            if not single:
+                conn.execute("COMMIT")
+        except BaseException:
+            if not single and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    async def _commit_waiting(self, writes: list[tuple]) -> None:
+        """The same writes through aiosqlite, in one transaction that waits for the lock."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(self._ops, conn)
+            for op in writes:
+                if op[0] == "set":
+                    await tx.set(op[1], op[2], op[3])
+                elif op[0] == "replace":
+                    await tx.replace(op[1], op[2], op[3])
+                else:
+                    await tx.delete(*op[1:])
+
+
+class _SQLiteBatch:
+    """SQLiteStore.transaction(): reads (get, get_many, add, pop, incr) at once; writes (set,
+    set_many, replace, delete) queued until flush(). A read after a queued write to the same key
+    would not see it: callers read first (as with Redis)."""
+
+    def __init__(self, store: SQLiteStore):
+        self.store = store
+        self.writes: list[tuple] = []
+        self.get, self.get_many, self.add, self.pop, self.incr = (
+            store.get, store.get_many, store.add, store.pop, store.incr
+        )
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        self.writes.append(("set", key, value, ttl))
+
+    async def set_many(self, items) -> None:
+        self.writes.extend(("set", key, value, ttl) for key, value, ttl in items)
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        self.writes.append(("replace", key, value, ttl))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            self.writes.append(("delete", *keys))
+
+    async def flush(self) -> None:
+        writes, self.writes = self.writes, []
+        if not writes:
+            return
+        try:
+            self.store._run(self.store._commit, writes)
+        except SQLiteBusy:
+            await self.store._commit_waiting(writes)
