@@ -49,6 +49,9 @@ def test_the_memory_benchmark_reads_worker_rss_and_the_database_store():
     result = _run("bench.memory", "--database", "sqlite", "--store", "database", "--sign-ins", "4", "--tokens", "4")
     summary = result["summary"]
     assert all(mib > 0 for mib in summary["steady_rss_mib"].values())
+    # each worker's budget counts the hashing threads it really has (each keeps a 19 MiB block)
+    assert all(n >= 1 for n in summary["hashing_threads"].values())
+    assert all(b == 100 + 19 * summary["hashing_threads"][pid] for pid, b in summary["budget_mib"].items())
     assert summary["sessions_in_store"] == 4
     assert summary["per_session_bytes"]["key_plus_value_sess"] > 0
     assert {"user_id", "csrf", "clients"} <= set(summary["session_fields_bytes"])

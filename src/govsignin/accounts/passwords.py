@@ -78,9 +78,15 @@ HASHING_NICENESS = 10  # CFS weight 110 against the loop's 1024: the loop wins a
 
 
 def _lower_priority() -> None:
-    """Lower this hashing thread's priority (Linux: nice applies per thread, by thread id)."""
+    """Lower this hashing thread's priority (Linux: nice applies per thread, by thread id), and
+    name it "argon2" for the system's tools (top -H, /proc/<pid>/task/<tid>/comm)."""
+    tid = threading.get_native_id()
     try:
-        tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + HASHING_NICENESS)
     except (AttributeError, OSError):  # not Linux, or not permitted: hash at normal priority
+        pass
+    try:
+        with open(f"/proc/self/task/{tid}/comm", "w") as comm:
+            comm.write("argon2")
+    except OSError:  # not Linux: the name is only a convenience
         pass
