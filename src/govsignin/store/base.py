@@ -42,3 +42,37 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def purge_expired(self) -> int: ...
+
+
+class WriteBatch:
+    """`transaction()` for the stores whose writes go out together at the end (Redis, and SQLite
+    on the event loop): reads (get, get_many, add, pop, incr) run at once on the store; writes
+    (set, set_many, replace, delete) are queued as ("set", key, value, ttl), ("replace", key,
+    value, ttl) or ("delete", *keys) and handed to `write_batch(ops)` when the block ends, or
+    dropped if it raises. A read after a queued write to the same key would not see it: callers
+    read first."""
+
+    def __init__(self, store):
+        self.store = store
+        self.ops: list[tuple] = []
+        self.get, self.get_many, self.add, self.pop, self.incr = (
+            store.get, store.get_many, store.add, store.pop, store.incr
+        )
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        self.ops.append(("set", key, value, ttl))
+
+    async def set_many(self, items) -> None:
+        self.ops.extend(("set", key, value, ttl) for key, value, ttl in items)
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        self.ops.append(("replace", key, value, ttl))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            self.ops.append(("delete", *keys))
+
+    async def flush(self) -> None:
+        ops, self.ops = self.ops, []
+        if ops:
+            await self.store.write_batch(ops)

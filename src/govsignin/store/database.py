@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govsignin.db.hot import SQLiteBusy, arguments, compiled, hot
+from govsignin.store.base import WriteBatch
 from govsignin.store.models import EphemeralEntry
 
 T = EphemeralEntry.__table__
@@ -337,9 +338,17 @@ class SQLiteStore(DatabaseStore):
 
     @asynccontextmanager
     async def transaction(self):
-        batch = _SQLiteBatch(self)
+        batch = WriteBatch(self)
         yield batch
         await batch.flush()
+
+    async def write_batch(self, ops: list[tuple]) -> None:
+        """Queued writes (store/base.WriteBatch) in one transaction: on the loop if the lock is
+        free, else on aiosqlite, waiting for it."""
+        try:
+            self._run(self._commit, ops)
+        except SQLiteBusy:
+            await self._commit_waiting(ops)
 
     def _commit(self, conn, writes: list[tuple]) -> None:
         """Queued writes in one transaction: all or nothing."""
@@ -374,38 +383,3 @@ class SQLiteStore(DatabaseStore):
                     await tx.replace(op[1], op[2], op[3])
                 else:
                     await tx.delete(*op[1:])
-
-
-class _SQLiteBatch:
-    """SQLiteStore.transaction(): reads (get, get_many, add, pop, incr) at once; writes (set,
-    set_many, replace, delete) queued until flush(). A read after a queued write to the same key
-    would not see it: callers read first (as with Redis)."""
-
-    def __init__(self, store: SQLiteStore):
-        self.store = store
-        self.writes: list[tuple] = []
-        self.get, self.get_many, self.add, self.pop, self.incr = (
-            store.get, store.get_many, store.add, store.pop, store.incr
-        )
-
-    async def set(self, key: str, value: str, ttl: float) -> None:
-        self.writes.append(("set", key, value, ttl))
-
-    async def set_many(self, items) -> None:
-        self.writes.extend(("set", key, value, ttl) for key, value, ttl in items)
-
-    async def replace(self, key: str, value: str, ttl: float) -> None:
-        self.writes.append(("replace", key, value, ttl))
-
-    async def delete(self, *keys: str) -> None:
-        if keys:
-            self.writes.append(("delete", *keys))
-
-    async def flush(self) -> None:
-        writes, self.writes = self.writes, []
-        if not writes:
-            return
-        try:
-            self.store._run(self.store._commit, writes)
-        except SQLiteBusy:
-            await self.store._commit_waiting(writes)

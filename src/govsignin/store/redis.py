@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from govsignin.store import resp
+from govsignin.store.base import WriteBatch
 
 OPERATION_TIMEOUT = 5.0
 
@@ -56,9 +57,23 @@ class RedisStore:
         together at the end in one MULTI/EXEC round trip, and dropped if the block raises (as
         SQL rolls back). A journey step's lockout clear and journey save, or the authorization
         code, the renewed session and the old record's removal, cost one round trip, not two."""
-        tx = _Batch(self)
+        tx = WriteBatch(self)
         yield tx
         await tx.flush()
+
+    async def write_batch(self, ops: list[tuple]) -> None:
+        """Queued writes (store/base.WriteBatch): one command as it is, several in MULTI/EXEC."""
+        prefix, commands = self.prefix, []
+        for op in ops:
+            if op[0] == "delete":
+                commands.append(("DEL", *(prefix + k for k in op[1:])))
+            else:  # set, or replace: SET ... XX (only over a live key)
+                command = ("SET", prefix + op[1], op[2], "PX", _ms(op[3]))
+                commands.append(command + ("XX",) if op[0] == "replace" else command)
+        if len(commands) == 1:
+            await self.redis.call(*commands[0])
+        else:
+            await self.redis.transaction(commands)
 
     async def replace(self, key: str, value: str, ttl: float) -> None:
         await self.redis.call("SET", self.prefix + key, value, "PX", _ms(ttl), "XX")
@@ -84,36 +99,3 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.redis.close()
-
-
-class _Batch:
-    """RedisStore.transaction(): the store's operations, writes queued until flush().
-    A read after a queued write to the same key would not see it: callers read first."""
-
-    def __init__(self, store: RedisStore):
-        self.store = store
-        self.commands: list[tuple] = []
-        self.get, self.get_many, self.add, self.pop, self.incr = (
-            store.get, store.get_many, store.add, store.pop, store.incr
-        )
-
-    async def set(self, key: str, value: str, ttl: float) -> None:
-        self.commands.append(("SET", self.store.prefix + key, value, "PX", _ms(ttl)))
-
-    async def set_many(self, items) -> None:
-        for key, value, ttl in items:
-            await self.set(key, value, ttl)
-
-    async def replace(self, key: str, value: str, ttl: float) -> None:
-        self.commands.append(("SET", self.store.prefix + key, value, "PX", _ms(ttl), "XX"))
-
-    async def delete(self, *keys: str) -> None:
-        if keys:
-            self.commands.append(("DEL", *(self.store.prefix + k for k in keys)))
-
-    async def flush(self) -> None:
-        commands, self.commands = self.commands, []
-        if len(commands) == 1:
-            await self.store.redis.call(*commands[0])
-        elif commands:
-            await self.store.redis.transaction(commands)
