@@ -1,7 +1,8 @@
-"""app.FixedPaths: requests for fixed paths skip Starlette's error and exception middleware and
-the router, and must get exactly what the full stack gives: the same status, body and headers
-for successes, protocol errors, pages, 405s, HEAD, a handled exception (a 503 during an outage)
-and an unhandled one (the 500 page, never a traceback)."""
+"""app.FixedPaths (requests for fixed paths skip Starlette's error and exception middleware and
+the router) and the request layer's lane for static documents (discovery, JWKS, trustmark) must
+give exactly what the full stack gives: the same status, body and headers for successes,
+protocol errors, pages, 405s, HEAD, a handled exception (a 503 during an outage) and an
+unhandled one (the 500 page, never a traceback)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ async def both(app, client):
         await fast.app(scope, receive, send)
 
     full_stack = RequestObservability(inner, app.router.routes, app.security_headers)  # the same outer layer
+    full_stack.documents = {}  # without its lane for static documents: the endpoints answer through the stack
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=full_stack), base_url=str(client.base_url)) as full:
         yield client, full
 
@@ -62,6 +64,26 @@ def same(a: httpx.Response, b: httpx.Response) -> None:
 async def test_the_fixed_paths_answer_like_the_full_stack(both, method, path, kwargs):
     fast, full = both
     same(await fast.request(method, path, **kwargs), await full.request(method, path, **kwargs))
+
+
+async def test_static_documents_take_the_lane(app, client, services, monkeypatch):
+    await client.get("/healthz")
+    assert set(app.middleware_stack.documents) == {"/.well-known/openid-configuration", "/.well-known/jwks.json", "/trustmark"}
+    reached = []
+    inner = fixed_paths(app)
+    original = inner.__call__
+
+    async def spy(scope, receive, send):
+        reached.append(scope["path"])
+        await original(scope, receive, send)
+
+    monkeypatch.setattr(app.middleware_stack, "app", spy)
+    response = await client.get("/.well-known/jwks.json", headers={"X-Request-Id": "trace-me-1"})
+    assert response.status_code == 200 and response.json()["keys"]
+    assert response.headers["x-request-id"] == "trace-me-1" and response.headers["x-frame-options"] == "DENY"
+    assert reached == []  # answered by the lane
+    await client.get("/healthz")
+    assert reached == ["/healthz"]
 
 
 async def test_an_outage_before_the_response_gets_the_503(client, services, monkeypatch):

@@ -146,6 +146,11 @@ class KeyService:
     def _fresh(self, ring: KeyRing | None) -> bool:
         return ring is not None and time.monotonic() - ring.loaded_at <= self.settings.key_cache_seconds
 
+    def fresh_ring(self) -> KeyRing | None:
+        """The ring if it needs no reload (no await: the JWKS lane's common case), else None."""
+        ring = self._ring
+        return ring if self._fresh(ring) else None
+
     async def ring(self) -> KeyRing:
         ring = self._ring
         if self._fresh(ring):

@@ -58,6 +58,10 @@ class _StaticJSON:
         self.body = body
         self.headers = _json_start(body, f"public, max-age={max_age}".encode())
 
+    async def document(self, scope) -> tuple[bytes, list]:
+        """(body, headers) for the request layer's lane for static documents (web/observability.py)."""
+        return self.body, self.headers
+
     async def __call__(self, scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": list(self.headers)})
         await send({"type": "http.response.body", "body": self.body})
@@ -83,13 +87,20 @@ class _JWKS:
     def __init__(self):
         self._cached = (None, None)  # (jwks bytes, headers) for the ring last served
 
-    async def __call__(self, scope, receive, send):
+    async def document(self, scope) -> tuple[bytes, list]:
+        """(body, headers): the key ring's JWKS, its headers made once per ring. Raises if the
+        ring cannot be loaded (the request then takes the full stack: a 503 in an outage)."""
         services = scope["app"].state.services
-        body = (await services.keys.ring()).jwks_json
+        ring = services.keys.fresh_ring() or await services.keys.ring()
+        body = ring.jwks_json
         cached_body, headers = self._cached
         if cached_body is not body:
             headers = _json_start(body, f"public, max-age={services.settings.jwks_max_age}".encode())
             self._cached = (body, headers)
+        return body, headers
+
+    async def __call__(self, scope, receive, send):
+        body, headers = await self.document(scope)
         await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
         await send({"type": "http.response.body", "body": body})
 

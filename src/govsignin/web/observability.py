@@ -74,9 +74,52 @@ class RequestObservability:
         self.app = app
         self.security_headers = security_headers
         self.templates = route_templates(routes)
+        # The lane for static documents (discovery, JWKS, trustmark: endpoints with `document`):
+        # path -> (route, endpoint). Their responses are bytes made once, so the lane sends them
+        # with the security headers added once per document instead of through the layers below:
+        # the same response, a third of the CPU of the general path (docs/performance.md).
+        self.documents = {
+            r.path: (r, r.endpoint) for r in routes
+            if hasattr(getattr(r, "endpoint", None), "document") and not getattr(r, "param_convertors", None)
+        }
+        self._document_headers: dict[int, tuple] = {}  # id(headers) -> (headers, with the security headers)
         # (route, method) -> label children, resolved on first use and then reused: no
         # `.labels()` call per request, and no zero-filled series for routes never requested.
         self._children: dict[tuple, tuple] = {}
+
+    async def _document(self, document, scope, send) -> bool:
+        """Answer a static document; False (nothing sent) if it could not be produced, and the
+        general path then answers, as it answers any error (a 503 during an outage)."""
+        start = perf_counter()
+        route, endpoint = document
+        try:
+            body, headers = await endpoint.document(scope)
+        except Exception:  # noqa: BLE001 - the general path reports it
+            return False
+        cached = self._document_headers.get(id(headers))
+        if cached is None or cached[0] is not headers:
+            cached = self._document_headers[id(headers)] = (headers, self.security_headers.add(headers))
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                request_id = valid_request_id(value)
+                break
+        if request_id is None:
+            request_id = request_ids.next()
+        scope["route"] = route
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*cached[1], (b"x-request-id", request_id.encode("ascii"))]})
+        await send({"type": "http.response.body", "body": body})
+        elapsed = perf_counter() - start
+        method = scope["method"]
+        histogram, label_route, label_method, by_status = self._child(route, method, route.path)
+        histogram.observe(elapsed)
+        counter = by_status.get(200)
+        if counter is None:
+            counter = by_status[200] = metrics.REQUESTS.labels(label_route, label_method, "200")
+        counter.inc()
+        request_line(log, request_id, label_method, label_route, scope["path"], 200, round(elapsed * 1000, 2))
+        return True
 
     def _child(self, route, method: str, template: str | None):
         key = (id(route) if route is not None else None, method)
@@ -98,6 +141,10 @@ class RequestObservability:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        document = self.documents.get(scope["path"])
+        if document is not None and scope["method"] in ("GET", "HEAD") and not scope.get("root_path"):
+            if await self._document(document, scope, send):
+                return
         start = perf_counter()
         request_id = None
         for name, value in scope["headers"]:
