@@ -91,6 +91,7 @@ async def test_an_outage_before_the_response_gets_the_503(client, services, monk
         raise ConnectionRefusedError("database down")
 
     monkeypatch.setattr(services.keys, "ring", unreachable)
+    monkeypatch.setattr(services.keys, "fresh_ring", lambda: None)  # the cached ring is due for a reload
     response = await client.get("/.well-known/jwks.json", headers={"Accept": "application/json"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "30"
