@@ -3,11 +3,11 @@
 Built on the `limits` library: limit strings are parsed by `limits.parse_many`
 ("60/minute", "10/minute;50/hour"), and counting is `limits.aio.strategies.FixedWindowRateLimiter`,
 honestly a fixed window (the first hit opens a window of the limit's length). Storage:
-
-- GOVSIGNIN_REDIS_URL set: limits' own async Redis storage (redis-py implementation, the client
-  govsignin already depends on), keys prefixed `gs-limits`;
-- otherwise `StoreStorage`, a `limits` storage on govsignin's Store, i.e. the database every
-  instance shares. No counter lives in process memory, so N workers or N machines share limits.
+`StoreStorage`, a `limits` storage on govsignin's Store: Redis when GOVSIGNIN_REDIS_URL is set
+(the store's one pipelined connection per worker, keys `gs:rl:*`), else the database every
+instance shares. No counter lives in process memory, so N workers or N machines share limits.
+(limits' own Redis storage, through redis-py, cost a sign-in ~1 ms of CPU more with the limits
+on: docs/performance.md.)
 
 The limits:
 
@@ -52,16 +52,6 @@ def enabled(settings) -> bool:
     return settings.env == "production"
 
 
-def _redis_storage(url: str):
-    from limits.aio.storage import RedisStorage
-
-    if url.startswith("unix://"):
-        uri = "async+redis+unix://" + url.removeprefix("unix://")
-    else:
-        uri = "async+" + url
-    return RedisStorage(uri, implementation="redispy", key_prefix="gs-limits")
-
-
 class RateLimits:
     def __init__(self, settings, store):
         self.enabled = enabled(settings)
@@ -74,7 +64,7 @@ class RateLimits:
         }
         self.storage = None
         if self.enabled:
-            self.storage = _redis_storage(settings.redis_url) if settings.redis_url else StoreStorage(store)
+            self.storage = StoreStorage(store)
             self.limiter = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, limit: str, *identifiers: str) -> int | None:
@@ -89,10 +79,7 @@ class RateLimits:
         return None
 
     async def close(self) -> None:
-        bridge = getattr(self.storage, "bridge", None)
-        client = getattr(bridge, "storage", None)
-        if client is not None:
-            await client.aclose()
+        """Nothing of its own to close: the counters are in the Store, which Services closes."""
 
 
 def _limits(request) -> RateLimits | None:
