@@ -59,6 +59,14 @@ def valid_request_id(raw: bytes) -> str | None:
     return None
 
 
+def _request_id(scope) -> str:
+    """The caller's X-Request-Id if it is acceptable, else a new one."""
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            return valid_request_id(value) or request_ids.next()
+    return request_ids.next()
+
+
 def route_templates(routes) -> dict[int, str]:
     out = {}
     for route in routes:
@@ -99,27 +107,26 @@ class RequestObservability:
         cached = self._document_headers.get(id(headers))
         if cached is None or cached[0] is not headers:
             cached = self._document_headers[id(headers)] = (headers, self.security_headers.add(headers))
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == REQUEST_ID_HEADER:
-                request_id = valid_request_id(value)
-                break
-        if request_id is None:
-            request_id = request_ids.next()
+        request_id = _request_id(scope)
         scope["route"] = route
         await send({"type": "http.response.start", "status": 200,
                     "headers": [*cached[1], (b"x-request-id", request_id.encode("ascii"))]})
         await send({"type": "http.response.body", "body": body})
-        elapsed = perf_counter() - start
-        method = scope["method"]
-        histogram, label_route, label_method, by_status = self._child(route, method, route.path)
-        histogram.observe(elapsed)
-        counter = by_status.get(200)
-        if counter is None:
-            counter = by_status[200] = metrics.REQUESTS.labels(label_route, label_method, "200")
-        counter.inc()
-        request_line(log, request_id, label_method, label_route, scope["path"], 200, round(elapsed * 1000, 2))
+        self._record(scope, route, route.path, 200, request_id, perf_counter() - start)
         return True
+
+    def _record(self, scope, route, template: str | None, status: int, request_id: str, elapsed: float) -> None:
+        """The latency histogram, the request counter and the log line of one request."""
+        histogram, label_route, label_method, by_status = self._child(
+            route if template else None, scope["method"], template
+        )
+        histogram.observe(elapsed)
+        counter = by_status.get(status)
+        if counter is None:
+            counter = by_status[status] = metrics.REQUESTS.labels(label_route, label_method, str(status))
+        counter.inc()
+        # The path only: query strings carry state, nonce and request objects.
+        request_line(log, request_id, label_method, label_route, scope["path"][:200], status, round(elapsed * 1000, 2))
 
     def _child(self, route, method: str, template: str | None):
         key = (id(route) if route is not None else None, method)
@@ -146,13 +153,7 @@ class RequestObservability:
             if await self._document(document, scope, send):
                 return
         start = perf_counter()
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == REQUEST_ID_HEADER:
-                request_id = valid_request_id(value)
-                break
-        if request_id is None:
-            request_id = request_ids.next()
+        request_id = _request_id(scope)
         id_header = (b"x-request-id", request_id.encode("ascii"))
         status = 500
         add_security_headers = self.security_headers.add
@@ -168,19 +169,7 @@ class RequestObservability:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = perf_counter() - start
             route = scope.get("route")
             template = self.templates.get(id(route)) if route is not None else None
-            histogram, label_route, label_method, by_status = self._child(
-                route if template else None, scope["method"], template
-            )
-            histogram.observe(elapsed)
-            counter = by_status.get(status)
-            if counter is None:
-                counter = by_status[status] = metrics.REQUESTS.labels(label_route, label_method, str(status))
-            counter.inc()
-            # The path only: query strings carry state, nonce and request objects.
-            request_line(
-                log, request_id, label_method, label_route, scope["path"][:200], status, round(elapsed * 1000, 2)
-            )
+            self._record(scope, route, template, status, request_id, perf_counter() - start)
             structlog.contextvars.reset_contextvars(**tokens)
