@@ -100,50 +100,55 @@ class _Ops:
 
 
 class _SQLiteOps(_Ops):
-    """SQLite: the same statements as plain SQL on the aiosqlite connection under SQLAlchemy's
-    connection and transaction, one thread hop each (SQLAlchemy's adapter makes four or five:
-    cursor, execute, fetchall, close), and no statement processing."""
+    """SQLite: the same Core statements compiled once to plain SQL (db/hot.compiled) and run on the
+    aiosqlite connection under SQLAlchemy's connection and transaction, one thread hop each
+    (SQLAlchemy's adapter makes four or five: cursor, execute, fetchall, close). SQLiteStore runs
+    the same SQL with sqlite3 on the event loop."""
 
-    _GET = f'SELECT value FROM {T.name} WHERE "key" = ? AND expires_at > ?'
-    _SET = (f'INSERT INTO {T.name} ("key", value, expires_at) VALUES (?, ?, ?) ON CONFLICT ("key") '
-            "DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at")
-    _ADD = _SET + f' WHERE {T.name}.expires_at <= ? RETURNING "key"'
-    _POP = f'DELETE FROM {T.name} WHERE "key" = ? RETURNING value, expires_at'
-    _REPLACE = f'UPDATE {T.name} SET value = ?, expires_at = ? WHERE "key" = ? AND expires_at > ?'
+    def __init__(self, insert, dialect):
+        super().__init__(insert)
+        self.plain = {name: compiled(dialect, getattr(self, f"_{name}"))[:2]
+                      for name in ("get", "set", "add", "replace", "pop", "incr")}
 
-    @staticmethod
-    async def _driver(conn: AsyncConnection):
-        return (await conn.get_raw_connection()).driver_connection
+    def sql(self, name: str, params: dict) -> tuple[str, tuple]:
+        """(SQL, values) of one statement; `delete` has one placeholder per key."""
+        if name == "delete":
+            keys = tuple(params["keys"])
+            return f'DELETE FROM {T.name} WHERE "key" IN ({", ".join("?" * len(keys))})', keys
+        sql, order = self.plain[name]
+        return sql, arguments(order, params)
+
+    async def _rows(self, conn: AsyncConnection, name: str, params: dict) -> list:
+        driver = (await conn.get_raw_connection()).driver_connection
+        return await driver.execute_fetchall(*self.sql(name, params))
 
     async def get(self, conn: AsyncConnection, key: str) -> str | None:
-        rows = await (await self._driver(conn)).execute_fetchall(self._GET, (key, time.time()))
+        rows = await self._rows(conn, "get", {"key": key, "now": time.time()})
         return rows[0][0] if rows else None
 
     async def set_many(self, conn: AsyncConnection, items) -> None:
         now = time.time()
-        rows = [(k, v, now + ttl) for k, v, ttl in items]
+        sql, order = self.plain["set"]
+        rows = [arguments(order, {"key": k, "value": v, "expires_at": now + ttl}) for k, v, ttl in items]
         if rows:
-            await (await self._driver(conn)).executemany(self._SET, rows)
+            await (await conn.get_raw_connection()).driver_connection.executemany(sql, rows)
 
     async def replace(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> None:
         now = time.time()
-        await (await self._driver(conn)).execute_fetchall(self._REPLACE, (value, now + ttl, key, now))
+        await self._rows(conn, "replace", {"the_key": key, "now": now, "new_value": value, "new_expires_at": now + ttl})
 
     async def add(self, conn: AsyncConnection, key: str, value: str, ttl: float) -> bool:
         now = time.time()
-        rows = await (await self._driver(conn)).execute_fetchall(self._ADD, (key, value, now + ttl, now))
-        return bool(rows)
+        return bool(await self._rows(conn, "add", {"key": key, "value": value, "expires_at": now + ttl, "now": now}))
 
     async def pop(self, conn: AsyncConnection, key: str) -> str | None:
-        rows = await (await self._driver(conn)).execute_fetchall(self._POP, (key,))
+        rows = await self._rows(conn, "pop", {"key": key})
         if not rows or rows[0][1] <= time.time():
             return None
         return rows[0][0]
 
     async def delete(self, conn: AsyncConnection, keys) -> None:
-        keys = list(keys)
-        sql = f'DELETE FROM {T.name} WHERE "key" IN ({", ".join("?" * len(keys))})'
-        await (await self._driver(conn)).execute_fetchall(sql, keys)
+        await self._rows(conn, "delete", {"keys": keys})
 
 
 class Transaction:
@@ -184,7 +189,8 @@ class DatabaseStore:
         self._insert = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
-        self._ops = _SQLiteOps(self._insert) if engine.dialect.driver == "aiosqlite" else _Ops(self._insert)
+        self._ops = (_SQLiteOps(self._insert, engine.dialect) if engine.dialect.driver == "aiosqlite"
+                     else _Ops(self._insert))
 
     @asynccontextmanager
     async def transaction(self):
@@ -250,29 +256,17 @@ class SQLiteStore(DatabaseStore):
 
     def __init__(self, engine: AsyncEngine):
         super().__init__(engine)
-        ops, dialect = self._ops, engine.dialect
-        self._sql = {name: compiled(dialect, getattr(ops, f"_{name}"))[:2]
-                     for name in ("get", "set", "add", "replace", "pop", "incr")}
         self._hot = hot(engine)
 
     def _run(self, fn, *args):
         return self._hot.sqlite_run(fn, *args)
 
     def _one(self, conn, name: str, params: dict) -> list:
-        if name == "delete":  # an expanding IN list: one placeholder per key
-            keys = params["keys"]
-            sql = f'DELETE FROM {T.name} WHERE "key" IN ({", ".join("?" * len(keys))})'
-            return conn.execute(sql, tuple(keys)).fetchall()
-        sql, order = self._sql[name]
-        return conn.execute(sql, arguments(order, params)).fetchall()
+        return conn.execute(*self._ops.sql(name, params)).fetchall()
 
     def _get(self, conn, key: str):
         rows = self._one(conn, "get", {"key": key, "now": time.time()})
         return rows[0][0] if rows else None
-
-    def _write(self, conn, name: str, params: dict) -> list:
-        """One write statement in its own transaction (autocommit)."""
-        return self._one(conn, name, params)
 
     async def get(self, key: str) -> str | None:
         try:
@@ -287,51 +281,41 @@ class SQLiteStore(DatabaseStore):
             return await super().get_many(*keys)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        await self.set_many([(key, value, ttl)])
+        await self.write_batch([("set", key, value, ttl)])
 
     async def set_many(self, items) -> None:
-        items = list(items)
-        if not items:
-            return
-        try:
-            self._run(self._commit, [("set", k, v, ttl) for k, v, ttl in items])
-        except SQLiteBusy:
-            await super().set_many(items)
+        ops = [("set", k, v, ttl) for k, v, ttl in items]
+        if ops:
+            await self.write_batch(ops)
 
     async def replace(self, key: str, value: str, ttl: float) -> None:
-        try:
-            self._run(self._commit, [("replace", key, value, ttl)])
-        except SQLiteBusy:
-            await super().replace(key, value, ttl)
+        await self.write_batch([("replace", key, value, ttl)])
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self.write_batch([("delete", *keys)])
 
     async def add(self, key: str, value: str, ttl: float) -> bool:
         now = time.time()
         try:
-            rows = self._run(self._write, "add", {"key": key, "value": value, "expires_at": now + ttl, "now": now})
+            rows = self._run(self._one, "add", {"key": key, "value": value, "expires_at": now + ttl, "now": now})
         except SQLiteBusy:
             return await super().add(key, value, ttl)
         return bool(rows)
 
     async def pop(self, key: str) -> str | None:
         try:
-            rows = self._run(self._write, "pop", {"key": key})
+            rows = self._run(self._one, "pop", {"key": key})
         except SQLiteBusy:
             return await super().pop(key)
         if not rows or rows[0][1] <= time.time():
             return None
         return rows[0][0]
 
-    async def delete(self, *keys: str) -> None:
-        if keys:
-            try:
-                self._run(self._commit, [("delete", *keys)])
-            except SQLiteBusy:
-                await super().delete(*keys)
-
     async def incr(self, key: str, ttl: float) -> int:
         now = time.time()
         try:
-            rows = self._run(self._write, "incr", {"key": key, "now": now, "expires_at": now + ttl})
+            rows = self._run(self._one, "incr", {"key": key, "now": now, "expires_at": now + ttl})
         except SQLiteBusy:
             return await super().incr(key, ttl)
         return int(rows[0][0])
