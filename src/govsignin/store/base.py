@@ -12,8 +12,6 @@ from typing import Protocol
 class Store(Protocol):
     async def get(self, key: str) -> str | None: ...
 
-    async def get_many(self, *keys: str) -> list[str | None]:
-        """Several keys in one trip, in order."""
 
     async def set(self, key: str, value: str, ttl: float) -> None: ...
 
@@ -46,7 +44,7 @@ class Store(Protocol):
 
 class WriteBatch:
     """`transaction()` for the stores whose writes go out together at the end (Redis, and SQLite
-    on the event loop): reads (get, get_many, add, pop, incr) run at once on the store; writes
+    on the event loop): reads (get, add, pop, incr) run at once on the store; writes
     (set, set_many, replace, delete) are queued as ("set", key, value, ttl), ("replace", key,
     value, ttl) or ("delete", *keys) and handed to `write_batch(ops)` when the block ends, or
     dropped if it raises. A read after a queued write to the same key would not see it: callers
@@ -55,9 +53,7 @@ class WriteBatch:
     def __init__(self, store):
         self.store = store
         self.ops: list[tuple] = []
-        self.get, self.get_many, self.add, self.pop, self.incr = (
-            store.get, store.get_many, store.add, store.pop, store.incr
-        )
+        self.get, self.add, self.pop, self.incr = store.get, store.add, store.pop, store.incr
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         self.ops.append(("set", key, value, ttl))

@@ -160,9 +160,6 @@ class Transaction:
     async def get(self, key: str) -> str | None:
         return await self._ops.get(self._conn, key)
 
-    async def get_many(self, *keys: str) -> list[str | None]:
-        return [await self._ops.get(self._conn, key) for key in keys]
-
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._ops.set_many(self._conn, [(key, value, ttl)])
 
@@ -205,11 +202,6 @@ class DatabaseStore:
     async def get(self, key: str) -> str | None:
         async with self.engine.connect() as conn:
             return await self._ops.get(conn, key)
-
-    async def get_many(self, *keys: str) -> list[str | None]:
-        """Several keys on one connection (Redis: one MGET)."""
-        async with self.engine.connect() as conn:
-            return [await self._ops.get(conn, key) for key in keys]
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         async with self.engine.begin() as conn:
@@ -273,12 +265,6 @@ class SQLiteStore(DatabaseStore):
             return self._run(self._get, key)
         except SQLiteBusy:
             return await super().get(key)
-
-    async def get_many(self, *keys: str) -> list[str | None]:
-        try:
-            return self._run(lambda conn: [self._get(conn, key) for key in keys])
-        except SQLiteBusy:
-            return await super().get_many(*keys)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self.write_batch([("set", key, value, ttl)])

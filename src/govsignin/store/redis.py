@@ -36,11 +36,6 @@ class RedisStore:
     async def get(self, key: str) -> str | None:
         return await self.redis.call("GET", self.prefix + key)
 
-    async def get_many(self, *keys: str) -> list[str | None]:
-        """Several keys in one round trip (MGET)."""
-        prefix = self.prefix
-        return await self.redis.call("MGET", *(prefix + k for k in keys))
-
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self.redis.call("SET", self.prefix + key, value, "PX", _ms(ttl))
 
