@@ -48,6 +48,7 @@ MAX_SHELLS = 2000  # template × language × shape: a few hundred in practice
 # an attribute value, or tested for truthiness: the shell's key holds whether each is empty).
 HOLES = frozenset({"csrf_token", "cspNonce", "toggle_url", "client_name", "email"})
 _SCALARS = (type(None), bool, int)
+_FROM_LANG = frozenset({"htmlLang", "lang", "toggle_lang"})  # set by render() from the language
 # Markers: private-use characters around mixed-case letters, digits and the characters templates
 # like to replace or escape ("@", ".", " ", "-", quotes, "&"), so that a filter that changes case,
 # replaces, escapes differently or cuts a value leaves a broken marker behind. Two sets of
@@ -190,9 +191,11 @@ class Templates:
         """The page from its shell, or None to render it: some value is not a hole or a scalar."""
         holes, shape = [], []
         for name, value in context.items():
+            if name in _FROM_LANG:
+                continue  # a function of `lang`, which is in the key
             if name in HOLES and type(value) is str and value:
                 holes.append(name)
-            elif type(value) in _SCALARS or (type(value) is str and (not value or name in ("htmlLang", "lang", "toggle_lang"))):
+            elif type(value) in _SCALARS or value == "":
                 shape.append((name, value))
             else:
                 return None
@@ -203,6 +206,7 @@ class Templates:
             if len(self._shells) < MAX_SHELLS:
                 self._shells[key] = shell
         return shell.fill(context) if shell is not None else None
+
 
 def set_language_cookie(response, lang: str, settings) -> None:
     """The citizen's language (the toggle, or a service's ui_locales), for a year. Not a secret,
