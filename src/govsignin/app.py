@@ -11,8 +11,6 @@ import contextlib
 import inspect
 from pathlib import Path
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
@@ -253,8 +251,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             OSError: errors.dependency_error,
             PoolTimeout: errors.dependency_error,  # not a DBAPIError: would have been a 500
             ConnectionError: errors.unavailable,
-            RedisConnectionError: errors.unavailable,
-            RedisTimeoutError: errors.unavailable,
             TimeoutError: errors.unavailable,
             Exception: errors.server_error,
         },

@@ -120,3 +120,25 @@ async def test_a_silent_server_times_out_every_waiting_call():
     finally:
         await pipe.close()
         server.close()
+
+
+async def test_a_loading_or_read_only_redis_is_unavailable_not_a_bug():
+    """Mid-failover and start-up replies (READONLY, LOADING) are outages (a 503), unlike an
+    error in the command itself."""
+    async def answering(reader, writer):
+        while await reader.read(4096):
+            writer.write(b"-LOADING Redis is loading the dataset in memory\r\n")
+            writer.write(b"-READONLY You can't write against a read only replica.\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(answering, "127.0.0.1", 0)
+    pipe = RedisPipe(f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0", timeout=2)
+    try:
+        results = await pipe.calls([("GET", "k"), ("SET", "k", "v")])
+    except RedisUnavailable as exc:
+        assert "LOADING" in str(exc)
+    else:
+        raise AssertionError(f"no error: {results}")
+    finally:
+        await pipe.close()
+        server.close()

@@ -40,6 +40,19 @@ class RedisReplyError(Exception):
     """Redis answered the command with an error (a bug or a misconfiguration, not an outage)."""
 
 
+# Error replies that mean "not now" rather than "wrong command": a replica promoted or demoted
+# mid-failover (READONLY, MASTERDOWN), a Redis still loading its data set (LOADING), a cluster
+# resharding (TRYAGAIN, CLUSTERDOWN). They fail the call as RedisUnavailable, a 503.
+_UNAVAILABLE_REPLIES = ("LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def _reply_error(reply) -> Exception:
+    text = str(reply)
+    if text.startswith(_UNAVAILABLE_REPLIES):
+        return RedisUnavailable(f"Redis unavailable: {text}")
+    return RedisReplyError(text)
+
+
 _pack = hiredis.pack_command
 
 
@@ -73,7 +86,7 @@ class _Connection(asyncio.Protocol):
             if future.done():  # its caller was cancelled; the reply still had to be read
                 continue
             if isinstance(reply, hiredis.ReplyError):
-                _set_exception(future, RedisReplyError(str(reply)))
+                _set_exception(future, _reply_error(reply))
             else:
                 future.set_result(reply)
 
@@ -187,7 +200,7 @@ class RedisPipe:
             raise RedisReplyError("EXEC aborted")
         for reply in results:
             if isinstance(reply, hiredis.ReplyError):
-                raise RedisReplyError(str(reply))
+                raise _reply_error(reply)
         return results
 
     async def close(self) -> None:
