@@ -16,7 +16,7 @@ import pytest
 import structlog
 from starlette.routing import Route
 
-from govsignin.web.logging import configure_logging
+from govsignin.web.logging import SINK, configure_logging
 from tests.support.rp import TestRP, make_citizen, post_page, redirect_params
 
 
@@ -29,6 +29,7 @@ def captured():
 
 
 def lines(buffer) -> list[dict]:
+    SINK.drain()  # request lines are written at the end of the event-loop pass (web/logging.py)
     return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
 
 

@@ -3,6 +3,7 @@ stay byte-for-byte what json.dumps would write for the same object, whatever the
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 
@@ -64,3 +65,30 @@ def test_the_processor_chain_writes_the_same_keys_in_the_same_order(captured):
     fast, chain = [json.loads(line) for line in captured.getvalue().splitlines()]
     fast.pop("timestamp"), chain.pop("timestamp")
     assert list(fast.items()) == list(chain.items())
+
+
+async def test_request_lines_are_written_once_a_loop_pass_in_order_with_other_lines(captured):
+    """Within a running loop, request lines wait for the end of the loop pass; any other line
+    writes them out first, so the order is kept; nothing is left behind."""
+    logger = structlog.get_logger("govsignin.request")
+    govlog.request_line(logger, "r-1", "GET", "/a", "/a", 200, 0.1)
+    govlog.request_line(logger, "r-2", "GET", "/b", "/b", 200, 0.1)
+    assert captured.getvalue() == ""  # not yet: the pass is not over
+    await asyncio.sleep(0)  # the loop's next pass
+    assert [json.loads(line)["request_id"] for line in captured.getvalue().splitlines()] == ["r-1", "r-2"]
+
+    govlog.request_line(logger, "r-3", "GET", "/c", "/c", 200, 0.1)
+    structlog.get_logger("test").warning("another line")  # writes r-3 out first
+    events = [json.loads(line) for line in captured.getvalue().splitlines()]
+    assert [e.get("request_id") or e["event"] for e in events] == ["r-1", "r-2", "r-3", "another line"]
+
+
+def test_a_routes_cached_line_start_matches_the_written_out_line(captured):
+    """The line's start is cached per (method, route) when the path is the route's own; a path
+    that differs (a parameterised route, an unknown URL) is never cached."""
+    logger = structlog.get_logger("govsignin.request")
+    for path in ("/same", "/same", "/other/caf\u00e9", "/other/x"):
+        govlog.request_line(logger, "id", "GET", "/same" if path == "/same" else "/other/{x}", path, 200, 1.0)
+    parsed = [json.loads(line) for line in captured.getvalue().splitlines()]
+    assert [p["path"] for p in parsed] == ["/same", "/same", "/other/caf\u00e9", "/other/x"]
+    assert ("GET", "/same") in govlog._prefixes and ("GET", "/other/{x}") not in govlog._prefixes
