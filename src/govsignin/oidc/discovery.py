@@ -58,8 +58,11 @@ class _StaticJSON:
         self.body = body
         self.headers = _json_start(body, f"public, max-age={max_age}".encode())
 
-    async def document(self, scope) -> tuple[bytes, list]:
+    def ready(self, scope) -> tuple[bytes, list]:
         """(body, headers) for the request layer's lane for static documents (web/observability.py)."""
+        return self.body, self.headers
+
+    async def document(self, scope) -> tuple[bytes, list]:
         return self.body, self.headers
 
     async def __call__(self, scope, receive, send):
@@ -87,11 +90,20 @@ class _JWKS:
     def __init__(self):
         self._cached = (None, None)  # (jwks bytes, headers) for the ring last served
 
+    def ready(self, scope) -> tuple[bytes, list] | None:
+        """(body, headers) without an await while the key ring is fresh (the lane's common
+        case), else None and the lane awaits `document`."""
+        services = scope["app"].state.services
+        ring = services.keys.fresh_ring()
+        return None if ring is None else self._answer(ring, services)
+
     async def document(self, scope) -> tuple[bytes, list]:
         """(body, headers): the key ring's JWKS, its headers made once per ring. Raises if the
         ring cannot be loaded (the request then takes the full stack: a 503 in an outage)."""
         services = scope["app"].state.services
-        ring = services.keys.fresh_ring() or await services.keys.ring()
+        return self._answer(await services.keys.ring(), services)
+
+    def _answer(self, ring, services) -> tuple[bytes, list]:
         body = ring.jwks_json
         cached_body, headers = self._cached
         if cached_body is not body:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import datetime
 import json
 import logging
 import re
 import sys
-import threading
 import time
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import TextIO
@@ -99,11 +99,12 @@ class _Sink:
 
     def __init__(self):
         self.target: TextIO | None = None  # None: whatever sys.stdout is at the time
-        self._pending: list[str] = []
+        # Request lines' fields (request_line). A deque: its append and popleft are atomic, so
+        # a line written from another thread can drain it while the loop adds to it, no lock.
+        self._pending: collections.deque[tuple] = collections.deque()
         # The loop with a pass-end write scheduled. A loop can stop before running it (a test
         # client's loop per request), so a line on another loop schedules its own.
         self._loop = None
-        self._lock = threading.Lock()  # lines may come from other threads (libraries' loggers)
 
     def write(self, text: str) -> int:
         if self._pending:
@@ -113,31 +114,33 @@ class _Sink:
     def flush(self) -> None:
         (self.target or sys.stdout).flush()
 
-    def write_soon(self, line: str) -> None:
-        """`line` at the end of this event-loop pass; at once outside a running loop."""
+    def write_soon(self, fields: tuple) -> None:
+        """A request line (request_line's fields) at the end of this event-loop pass; at once
+        outside a running loop."""
+        self._pending.append(fields)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        with self._lock:
-            self._pending.append(line)
-            if loop is not None:
-                if self._loop is not loop:
-                    self._loop = loop
-                    loop.call_soon(self.drain)
-                return
-        self.drain()
+            self.drain()
+            return
+        if self._loop is not loop:
+            self._loop = loop
+            loop.call_soon(self.drain)
 
     def drain(self, flush: bool = True) -> None:
         """Write out the pending request lines."""
-        with self._lock:
-            self._loop = None
-            pending, self._pending = self._pending, []
-            if pending:
-                target = self.target or sys.stdout
-                target.write("".join(pending))
-                if flush:
-                    target.flush()
+        self._loop = None
+        lines, take = [], self._pending.popleft
+        try:
+            while True:
+                lines.append(take())
+        except IndexError:  # empty (another thread may be draining too)
+            pass
+        if lines:
+            target = self.target or sys.stdout
+            target.write(_render_lines(lines))
+            if flush:
+                target.flush()
 
 
 SINK = _Sink()
@@ -186,10 +189,18 @@ def request_line(logger, request_id: str, method: str, route: str, path: str, st
         prefix = f'{{"method": "{method}", "route": {_json_string(route)}, "path": {_json_string(_scrub(path))}, '
         if path == route and len(_prefixes) < 1024:  # a route's own path (bounded: the app's routes)
             _prefixes[method, route] = prefix
-    SINK.write_soon(
+    # The rest is written out with the other lines of this loop pass (_render_lines).
+    SINK.write_soon((prefix, status, duration_ms, request_id, time.time()))
+
+
+def _render_lines(pending: list[tuple]) -> str:
+    """The request lines of one loop pass, from request_line's fields, as one string."""
+    stamp = _utc_timestamp
+    return "".join([
         f'{prefix}"status": {status}, "duration_ms": {duration_ms!r}, "event": "request", '
-        f'"request_id": "{request_id}", "level": "info", "timestamp": "{_utc_timestamp(time.time())}"}}\n'
-    )
+        f'"request_id": "{request_id}", "level": "info", "timestamp": "{stamp(now)}"}}\n'
+        for prefix, status, duration_ms, request_id, now in pending
+    ])
 
 
 # (method, route) -> the line's start up to "status", for requests whose path is the route's

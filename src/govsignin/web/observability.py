@@ -82,7 +82,8 @@ class RequestObservability:
         self.app = app
         self.security_headers = security_headers
         self.templates = route_templates(routes)
-        # The lane for static documents (discovery, JWKS, trustmark: endpoints with `document`):
+        # The lane for static documents (discovery, JWKS, trustmark: endpoints with `ready` and
+        # `document`, oidc/discovery.py):
         # path -> (route, endpoint). Their responses are bytes made once, so the lane sends them
         # with the security headers added once per document instead of through the layers below:
         # the same response, a third of the CPU of the general path (docs/performance.md).
@@ -101,7 +102,8 @@ class RequestObservability:
         start = perf_counter()
         route, endpoint = document
         try:
-            body, headers = await endpoint.document(scope)
+            found = endpoint.ready(scope)  # no await in the common case
+            body, headers = found if found is not None else await endpoint.document(scope)
         except Exception:  # noqa: BLE001 - the general path reports it
             return False
         cached = self._document_headers.get(id(headers))
