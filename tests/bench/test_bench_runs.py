@@ -31,3 +31,17 @@ def test_the_quick_benchmark_measures_server_cpu_for_every_operation():
     assert summary["argon2_verify_ms"] > 0
     assert summary["ratios"]["sign_in_per_argon2_verify"] > 0
     assert result["runs"] and result["database"] == "sqlite"
+
+
+def test_the_overhead_benchmark_measures_govsignin_and_a_bare_app_sending_the_same_bytes():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.overhead", "--rounds", "1", "--requests", "640", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    (only,) = result["rounds"]
+    assert only["govsignin_us"] > 0 and only["bare_us"] > 0
+    # the bare app replays govsignin's own response: security headers and request id included
+    assert {"content-security-policy", "x-content-type-options", "x-request-id", "cache-control"} <= set(result["headers"])
+    assert result["summary"]["ratio"] > 0
