@@ -264,7 +264,7 @@ def create_app(
         security_headers=SecurityHeaders(hsts=settings.issuer_url().startswith("https://")),
         exception_handlers={
             HTTPException: errors.not_found,
-            DBAPIError: errors.dependency_error,  # 503 only for outages (errors.dependency_outage)
+            DBAPIError: errors.dependency_error,  # 503 only for outages (db/outages.py)
             OSError: errors.dependency_error,
             PoolTimeout: errors.dependency_error,  # not a DBAPIError: would have been a 500
             ConnectionError: errors.unavailable,

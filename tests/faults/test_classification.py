@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from govsignin.web.errors import dependency_outage
+from govsignin.db.outages import dependency_outage
 
 
 def wrapped(orig: Exception) -> DBAPIError:

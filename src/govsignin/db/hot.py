@@ -31,6 +31,8 @@ import weakref
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from govsignin.db.outages import dependency_outage
+
 PG_CONNECTIONS = 4  # per worker; the engine's pool keeps serving everything else
 
 
@@ -144,7 +146,7 @@ class _Hot:
         try:
             yield kept[1]
         except BaseException as exc:
-            outage = isinstance(exc, Exception) and _outage(exc)
+            outage = isinstance(exc, Exception) and dependency_outage(exc)
             # Broken, lost, or left mid-query by a cancellation: never hand it to the next caller.
             if outage or not isinstance(exc, Exception) or kept[1].is_closed():
                 await _discard(kept)
@@ -162,7 +164,7 @@ class _Hot:
             conn = await self.engine.connect()
             raw = await conn.get_raw_connection()
         except Exception as exc:
-            if _outage(exc):
+            if dependency_outage(exc):
                 raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
             raise
         return conn, raw.driver_connection
@@ -177,12 +179,6 @@ class _Hot:
         if self._sync is not None:
             self._sync.close()
             self._sync = None
-
-
-def _outage(exc: BaseException) -> bool:
-    from govsignin.web.errors import dependency_outage
-
-    return dependency_outage(exc)
 
 
 async def _discard(kept: tuple) -> None:

@@ -3,12 +3,10 @@ with a trace). JSON endpoints answer JSON errors instead."""
 
 from __future__ import annotations
 
-import errno
-import socket
-
 import structlog
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
+
+from govsignin.db.outages import dependency_outage
 
 log = structlog.get_logger(__name__)
 
@@ -47,36 +45,6 @@ async def unavailable(request, exc):
     response = templates.render(request, "errors/unavailable.html", status=503)
     response.headers.update(headers)
     return response
-
-
-# PostgreSQL SQLSTATEs that mean "not reachable right now", not "this request is wrong":
-# class 08 (connection exception), admin/crash shutdown, starting up or shutting down
-# (asyncpg's CannotConnectNowError), and too many connections.
-_OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
-_OUTAGE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
-                  errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
-
-
-def dependency_outage(exc: BaseException | None) -> bool:
-    """True when `exc`, or what caused it, says the database or Redis is unreachable or
-    restarting. Looks through SQLAlchemy's wrapper (`.orig`) and the cause chain, because the
-    asyncpg dialect wraps server errors such as CannotConnectNowError in a plain DBAPIError."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if getattr(exc, "connection_invalidated", False):
-            return True
-        if type(exc).__name__ in ("OperationalError", "InterfaceError"):
-            return True  # SQLAlchemy's and the drivers': lost connections, SQLite's locked database
-        sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
-        if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES):
-            return True
-        if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, PoolTimeout)):
-            return True
-        if isinstance(exc, OSError) and (exc.errno in _OUTAGE_ERRNOS or str(exc).startswith("Multiple exceptions")):
-            return True  # asyncio's create_connection to several addresses, all refused
-        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
-    return False
 
 
 async def dependency_error(request, exc):
