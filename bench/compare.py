@@ -32,7 +32,7 @@ import httpx
 from bench import load, rawhttp
 from bench.output import emit
 from bench.run import log, machine
-from bench.server import ROOT, Database, Server, cpu_seconds, free_port
+from bench.server import ROOT, Database, Server, cpu_seconds, free_port, server_on_cpu0
 
 NODE_DIR = ROOT / "bench" / "oidc-provider"
 NODE = NODE_DIR / "node_modules" / ".bin" / "node"
@@ -180,23 +180,10 @@ class Compare:
         return out
 
 
-def _pin(pid: int, cpus: set[int]) -> None:
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except (ProcessLookupError, OSError):
-            pass
-
-
 async def latency(side: Side, connections: int, requests: int) -> dict:
     """Discovery and JWKS at `connections` keep-alive connections, server on CPU 0, client on CPU 1."""
-    pid, every = side.server.process.pid, set(range(os.cpu_count() or 1))
-    pinned = len(every) >= 2
-    if pinned:
-        _pin(pid, {0})
-        os.sched_setaffinity(0, {1})
     out = {}
-    try:
+    with server_on_cpu0(side.server.process.pid) as pinned:
         for name, path in STATIC.items():
             await rawhttp.hammer("127.0.0.1", side.server.port, path, connections, connections * 10)  # warm
             before, start = side.server.cpu_seconds(), time.perf_counter()
@@ -205,10 +192,6 @@ async def latency(side: Side, connections: int, requests: int) -> dict:
             out[name] = {"requests": len(lat), "p50_ms": round(1000 * rawhttp.percentile(lat, 50), 2),
                          "p99_ms": round(1000 * rawhttp.percentile(lat, 99), 2),
                          "rps": round(len(lat) / wall), "cpu_ms_per_req": round(1000 * cpu / len(lat), 4)}
-    finally:
-        if pinned:
-            _pin(pid, every)
-            os.sched_setaffinity(0, every)
     out["pinned"] = pinned
     return out
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import httpx
 
 from bench import rawhttp
 from bench.output import emit
-from bench.server import Database, Server, cpu_seconds, free_port
+from bench.server import Database, Server, cpu_seconds, free_port, server_on_cpu0
 
 # The bare app: the body and header list from files, two `send` calls, served by uvicorn as
 # govsignin.serving serves govsignin.
@@ -49,30 +48,13 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
 """
 
 
-def _pin(pid: int, cpus: set[int]) -> None:
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except OSError:
-            pass
-
-
 async def cpu_us_per_request(pid: int, port: int, path: str, requests: int, connections: int) -> float:
     """Server CPU per request (µs) over `requests` GETs; server on CPU 0, this process on CPU 1."""
-    every = set(range(os.cpu_count() or 1))
-    pinned = len(every) >= 2
-    if pinned:
-        _pin(pid, {0})
-        os.sched_setaffinity(0, {1})
-    try:
+    with server_on_cpu0(pid):
         await rawhttp.hammer("127.0.0.1", port, path, connections, connections * 10)  # warm
         before = cpu_seconds(pid)
         answered = await rawhttp.hammer("127.0.0.1", port, path, connections, requests)
         return 1e6 * (cpu_seconds(pid) - before) / len(answered)
-    finally:
-        if pinned:
-            _pin(pid, every)
-            os.sched_setaffinity(0, every)
 
 
 def _wait_for(port: int, timeout: float = 30) -> None:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,32 @@ def cpu_seconds(pid: int) -> float:
 
 
 # --- databases -------------------------------------------------------------------------------
+
+
+@contextmanager
+def server_on_cpu0(pid: int):
+    """For a latency or per-request CPU measurement: every thread of the server `pid` on CPU 0
+    and this process (the load generator) on CPU 1, so neither takes the other's core; nothing
+    is pinned on a one-CPU machine. Yields whether it pinned."""
+    every = set(range(os.cpu_count() or 1))
+    pinned = len(every) >= 2
+    if pinned:
+        _pin(pid, {0})
+        os.sched_setaffinity(0, {1})
+    try:
+        yield pinned
+    finally:
+        if pinned:
+            _pin(pid, every)
+            os.sched_setaffinity(0, every)
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except (ProcessLookupError, OSError):
+            pass
 
 
 async def _pg_admin(sql: str) -> None:

@@ -254,7 +254,6 @@ def create_app(
             services.wake_worker()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker, 5)
-            await ratelimits.close()
             if owned:
                 await services.close()
 

@@ -43,8 +43,7 @@ async def instances(settings, count: int = 2, **overrides):
     try:
         yield settings, built, apps
     finally:
-        for app, services in zip(apps, built):
-            await app.state.ratelimits.close()
+        for services in built:
             await services.close()
 
 

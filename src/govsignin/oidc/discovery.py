@@ -59,10 +59,8 @@ class _StaticJSON:
         self.headers = _json_start(body, f"public, max-age={max_age}".encode())
 
     def ready(self, scope) -> tuple[bytes, list]:
-        """(body, headers) for the request layer's lane for static documents (web/observability.py)."""
-        return self.body, self.headers
-
-    async def document(self, scope) -> tuple[bytes, list]:
+        """(body, headers) for the request layer's lane for static documents (web/observability.py);
+        never None, so no `document` to await."""
         return self.body, self.headers
 
     async def __call__(self, scope, receive, send):

@@ -78,9 +78,6 @@ class RateLimits:
                 return max(1, min(math.ceil(reset - time.time()), item.get_expiry()))
         return None
 
-    async def close(self) -> None:
-        """Nothing of its own to close: the counters are in the Store, which Services closes."""
-
 
 def _limits(request) -> RateLimits | None:
     return getattr(request.app.state, "ratelimits", None)

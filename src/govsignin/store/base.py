@@ -12,7 +12,6 @@ from typing import Protocol
 class Store(Protocol):
     async def get(self, key: str) -> str | None: ...
 
-
     async def set(self, key: str, value: str, ttl: float) -> None: ...
 
     async def set_many(self, items) -> None:

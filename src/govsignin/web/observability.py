@@ -82,14 +82,14 @@ class RequestObservability:
         self.app = app
         self.security_headers = security_headers
         self.templates = route_templates(routes)
-        # The lane for static documents (discovery, JWKS, trustmark: endpoints with `ready` and
-        # `document`, oidc/discovery.py):
+        # The lane for static documents (discovery, JWKS, trustmark: endpoints with `ready`, and
+        # `document` to await when `ready` gives None, oidc/discovery.py):
         # path -> (route, endpoint). Their responses are bytes made once, so the lane sends them
         # with the security headers added once per document instead of through the layers below:
         # the same response, a third of the CPU of the general path (docs/performance.md).
         self.documents = {
             r.path: (r, r.endpoint) for r in routes
-            if hasattr(getattr(r, "endpoint", None), "document") and not getattr(r, "param_convertors", None)
+            if hasattr(getattr(r, "endpoint", None), "ready") and not getattr(r, "param_convertors", None)
         }
         self._document_headers: dict[int, tuple] = {}  # id(headers) -> (headers, with the security headers)
         # (route, method) -> label children, resolved on first use and then reused: no
