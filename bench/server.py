@@ -37,6 +37,23 @@ def _proc_cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
 
 
+def threads_cpu_seconds(pid: int, name: str) -> float:
+    """CPU seconds used so far by the living threads of `pid` whose name (comm) is `name`: the
+    hashing threads are named "argon2" (accounts/passwords.py) and live as long as the server,
+    so this is the password hashes' own CPU, as the server ran them."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+        if stat[stat.index("(") + 1 : stat.rindex(")")] == name:
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -195,6 +212,10 @@ class Server:
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
+
+    def hashing_cpu_seconds(self) -> float:
+        """The argon2 hashing threads' CPU so far (one worker: `serve --workers 1`)."""
+        return threads_cpu_seconds(self.process.pid, "argon2")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

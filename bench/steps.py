@@ -10,6 +10,13 @@ server's CPU is read around each step, so each line is CPU per request of that o
 is comparable with `bench.run`'s sign-in; the argon2id verification (in-process, same parameters)
 is the yardstick the production-mode issue sets (sign-in ≤ 1.3 × argon2id), measured after each
 run; the ratio is taken within each run, then the median over runs.
+
+Each step's CPU is also split by thread: the hashing threads (named "argon2") against the rest of
+the server. Their CPU is the password hash as the server ran it, which is not what the same hash
+costs back to back in the bench process: a hashing thread that sleeps between sign-ins finds its
+19 MiB block out of the caches. So two more figures: "everything but the hash" (the sign-in less
+the hashing threads' CPU: the part the code controls) and that part over the yardstick, plus one
+(the target's "everything except the password hash costs less than a third of it").
 """
 
 from __future__ import annotations
@@ -40,12 +47,14 @@ class Steps:
         self.codes: dict[int, str] = {}
         self.tokens: dict[int, str] = {}
         self.cpu_ms: dict[str, float] = {}
+        self.hash_ms: dict[str, float] = {}  # of cpu_ms, the hashing threads' share
 
     async def step(self, name: str, one) -> None:
         jobs = [lambda b=b, c=c: one(b, c) for b, c in zip(self.browsers, self.citizens)]
-        before = self.server.cpu_seconds()
+        before, hashing = self.server.cpu_seconds(), self.server.hashing_cpu_seconds()
         await load.bounded(jobs, self.concurrency)
         self.cpu_ms[name] = 1000 * (self.server.cpu_seconds() - before) / len(jobs)
+        self.hash_ms[name] = 1000 * (self.server.hashing_cpu_seconds() - hashing) / len(jobs)
 
     async def page(self, path: str, then: str, **fields) -> None:
         async def get(browser, _citizen):
@@ -93,7 +102,7 @@ class Steps:
         await self.step("GET  /userinfo", userinfo)
         for browser in self.browsers:
             await browser.aclose()
-        return self.cpu_ms
+        return self.cpu_ms, self.hash_ms
 
 
 async def measure_runs(server: Server, runs: int, sign_ins: int, concurrency: int, argon2: int) -> list[dict]:
@@ -104,12 +113,16 @@ async def measure_runs(server: Server, runs: int, sign_ins: int, concurrency: in
     out = []
     for n in range(runs):
         batch = citizens[4 + n * sign_ins : 4 + (n + 1) * sign_ins]
-        cpu_ms = await Steps(server, rp, batch, concurrency).sign_in()
+        cpu_ms, hash_ms = await Steps(server, rp, batch, concurrency).sign_in()
         argon2_ms = 1000 * argon2_verify_seconds(server.settings(), argon2)
-        total = sum(cpu_ms.values())
-        out.append({"steps_ms": cpu_ms, "sign_in_ms": total, "argon2_ms": argon2_ms, "ratio": total / argon2_ms})
-        print(f"bench: run {n + 1}/{runs}: sign-in {total:.2f} ms, argon2id {argon2_ms:.2f} ms, "
-              f"ratio {total / argon2_ms:.2f}", file=sys.stderr)
+        total, hashing = sum(cpu_ms.values()), sum(hash_ms.values())
+        rest = total - hashing
+        out.append({"steps_ms": cpu_ms, "steps_hash_ms": hash_ms, "sign_in_ms": total, "argon2_ms": argon2_ms,
+                    "ratio": total / argon2_ms, "server_hash_ms": hashing, "rest_ms": rest,
+                    "rest_ratio": 1 + rest / argon2_ms})
+        print(f"bench: run {n + 1}/{runs}: sign-in {total:.2f} ms (hash in the server {hashing:.2f}), argon2id "
+              f"{argon2_ms:.2f} ms, ratio {total / argon2_ms:.2f}, 1 + rest/argon2id {1 + rest / argon2_ms:.2f}",
+              file=sys.stderr)
     return out
 
 
@@ -119,9 +132,17 @@ def summarise(runs: list[dict]) -> dict:
         "steps_ms": {name: round(med(r["steps_ms"][name] for r in runs), 3) for name in runs[0]["steps_ms"]},
         "sign_in_ms": round(med(r["sign_in_ms"] for r in runs), 3),
         "argon2_ms": round(med(r["argon2_ms"] for r in runs), 3),
-        "ratio": {"median": round(med(r["ratio"] for r in runs), 3), "min": round(min(r["ratio"] for r in runs), 3),
-                  "max": round(max(r["ratio"] for r in runs), 3), "target": TARGET},
+        "server_hash_ms": round(med(r["server_hash_ms"] for r in runs), 3),
+        "rest_ms": round(med(r["rest_ms"] for r in runs), 3),
+        "ratio": _spread(runs, "ratio"),
+        "rest_ratio": _spread(runs, "rest_ratio"),
     }
+
+
+def _spread(runs: list[dict], key: str) -> dict:
+    values = [r[key] for r in runs]
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "target": TARGET}
 
 
 def table(result: dict) -> str:
@@ -129,13 +150,17 @@ def table(result: dict) -> str:
     lines = [f"server CPU per request, median of {runs} run(s) of {result['sizes']['sign_ins']} sign-ins, "
              f"store {result['store']}:"]
     lines += [f"  {name:40s} {ms:7.2f} ms" for name, ms in s["steps_ms"].items()]
-    ratio = s["ratio"]
+    ratio, rest = s["ratio"], s["rest_ratio"]
     lines += [
         f"  {'sign-in (12 requests)':40s} {s['sign_in_ms']:7.2f} ms",
         f"  {'argon2id verify (in-process)':40s} {s['argon2_ms']:7.2f} ms",
         f"  {'sign-in ÷ argon2id':40s} {ratio['median']:7.2f}   ({ratio['min']:.2f}–{ratio['max']:.2f}; target ≤ {TARGET})",
         f"  {'sign-in − argon2id':40s} {s['sign_in_ms'] - s['argon2_ms']:7.2f} ms "
         f"(target ≤ {(TARGET - 1) * s['argon2_ms']:.1f})",
+        f"  {'the hash in the server (argon2 threads)':40s} {s['server_hash_ms']:7.2f} ms",
+        f"  {'everything but the hash':40s} {s['rest_ms']:7.2f} ms",
+        f"  {'1 + everything but the hash ÷ argon2id':40s} {rest['median']:7.2f}   "
+        f"({rest['min']:.2f}–{rest['max']:.2f}; target ≤ {TARGET})",
     ]
     return "\n".join(lines)
 
