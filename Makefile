@@ -44,8 +44,18 @@ run: install ## serve the provider on http://localhost:8000 with the two demo se
 relying-parties: ## the independent relying parties' own environments (govuk-onelogin-django)
 	bash tests/external/onelogin_django/install.sh
 
+# The suite on every core (pytest-xdist, at most four workers: each starts its own live servers
+# and Chromium), then the `faults` tests on their own: they restart the machine's PostgreSQL,
+# which would fail other workers' requests. PYTEST_ARGS=... runs just those arguments, serially.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
+
 test: install chromium relying-parties ## run the whole suite (SQLite and PostgreSQL)
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not faults"
+	$(BIN)/python -m pytest -m faults
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 bench: install ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.run
