@@ -29,12 +29,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stat_cpu_ticks(stat: str) -> int:
+    """utime + stime from the text of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat."""
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is state
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+
+
 def _proc_cpu_ticks(pid: int) -> int:
     """utime + stime of one process (all its threads, including threads that have exited)."""
     with open(f"/proc/{pid}/stat") as f:
-        stat = f.read()
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is state
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return _stat_cpu_ticks(f.read())
 
 
 def threads_cpu_seconds(pid: int, name: str) -> float:
@@ -49,8 +53,7 @@ def threads_cpu_seconds(pid: int, name: str) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue  # exited meanwhile
         if stat[stat.index("(") + 1 : stat.rindex(")")] == name:
-            fields = stat[stat.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])
+            total += _stat_cpu_ticks(stat)
     return total / CLK_TCK
 
 

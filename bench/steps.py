@@ -14,9 +14,10 @@ run; the ratio is taken within each run, then the median over runs.
 Each step's CPU is also split by thread: the hashing threads (named "argon2") against the rest of
 the server. Their CPU is the password hash as the server ran it, which is not what the same hash
 costs back to back in the bench process: a hashing thread that sleeps between sign-ins finds its
-19 MiB block out of the caches. So two more figures: "everything but the hash" (the sign-in less
-the hashing threads' CPU: the part the code controls) and that part over the yardstick, plus one
-(the target's "everything except the password hash costs less than a third of it").
+19 MiB block out of the caches. So three more figures: the hash in the server, "everything but
+the hash" (the sign-in less the hashing threads' CPU: the part the code controls), and one plus
+that part over the yardstick (the target as the issue words it: "everything except the password
+hash costs less than a third of it").
 """
 
 from __future__ import annotations
