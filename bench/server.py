@@ -87,9 +87,6 @@ def cpu_seconds(pid: int) -> float:
     return total / CLK_TCK
 
 
-# --- databases -------------------------------------------------------------------------------
-
-
 @contextmanager
 def server_on_cpu0(pid: int):
     """For a latency or per-request CPU measurement: every thread of the server `pid` on CPU 0
@@ -114,6 +111,9 @@ def _pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(int(tid), cpus)
         except (ProcessLookupError, OSError):
             pass
+
+
+# --- databases -------------------------------------------------------------------------------
 
 
 async def _pg_admin(sql: str) -> None:
