@@ -152,13 +152,15 @@ def serve(
         check_production(settings)
     except InsecureSettings as exc:
         _fail(str(exc))
+    if settings.keep_alive_seconds < 1:
+        _fail("GOVSIGNIN_KEEP_ALIVE_SECONDS must be a whole number of seconds, at least 1 (default 75).")
     _in_child(lambda: _prepare(settings))
     err.print(f"govsignin serving {settings.issuer_url()} on {host}:{settings.port} ({workers} worker(s))")
     from govsignin import serving
 
     if _started_as_govsignin() and hasattr(os, "execve"):
-        serving.exec_serve(host, settings.port, workers)  # same process id; does not return
-    serving.serve(host, settings.port, workers)  # in a wrapper (a profiler, python -c): here
+        serving.exec_serve(host, settings.port, workers, settings.keep_alive_seconds)  # same pid; no return
+    serving.serve(host, settings.port, workers, settings.keep_alive_seconds)  # in a wrapper (a profiler): here
 
 
 # --- db --------------------------------------------------------------------------------------

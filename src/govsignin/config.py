@@ -137,6 +137,10 @@ class Settings:
         description="Hashing threads per worker (each keeps one 19 MiB block); 0: the cores divided among the workers",
     )
     workers: int = Field(default=1, description="Worker processes of this instance (set by `serve --workers`)")
+    keep_alive_seconds: int = Field(
+        default=75,
+        description="How long `serve` keeps an idle HTTP connection open; longer than the load balancer's idle timeout",
+    )
 
     # Messaging
     messaging: Literal["outbox", "notify"] = "outbox"

@@ -1,7 +1,7 @@
 """The serving process: uvicorn with `govsignin.asgi:app`, and nothing of the command line.
 
 `govsignin serve` prepares the database (cli.py), then replaces itself (exec, same process id)
-with `python -m govsignin.serving HOST PORT WORKERS`, so the process that serves (with one
+with `python -m govsignin.serving HOST PORT WORKERS KEEP_ALIVE`, so the process that serves (with one
 worker, the worker; with more, uvicorn's supervisor) does not carry typer, click, rich and
 pydantic (~12 MiB). docs/performance.md ("Memory per worker") has the figures.
 """
@@ -18,15 +18,20 @@ def environment(workers: int) -> dict[str, str]:
     return {**os.environ, "GOVSIGNIN_WORKERS": str(workers)}
 
 
-def exec_serve(host: str, port: int, workers: int) -> None:
+def exec_serve(host: str, port: int, workers: int, keep_alive: int) -> None:
     """Replace this process with the serving one (does not return)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    argv = [sys.executable, "-m", "govsignin.serving", host, str(port), str(workers)]
+    argv = [sys.executable, "-m", "govsignin.serving", host, str(port), str(workers), str(keep_alive)]
     os.execve(sys.executable, argv, environment(workers))
 
 
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, keep_alive: int) -> None:
+    """`keep_alive`: seconds an idle connection stays open (GOVSIGNIN_KEEP_ALIVE_SECONDS). It must
+    outlast the load balancer's own idle timeout (60 s on AWS's and Google's, nginx's upstream
+    keepalive_timeout 60 s): if uvicorn (5 s by default) closes first, a request the balancer
+    sends down the closing connection is lost and the citizen gets a 502. Longer-lived
+    connections also save the TCP and HTTP set-up a request would otherwise pay."""
     import uvicorn
 
     os.environ["GOVSIGNIN_WORKERS"] = str(workers)  # already so after exec_serve; kept for workers
@@ -40,8 +45,9 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         server_header=False,
         date_header=False,
+        timeout_keep_alive=keep_alive,
     )
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))

@@ -3,7 +3,34 @@ process (govsignin.serving), which tells its workers how many there are (docs/op
 
 from __future__ import annotations
 
-from tests.support.live import LiveServer
+import socket
+import subprocess
+import time
+
+from tests.support.live import GOVSIGNIN, ROOT, LiveServer
+
+UVICORN_DEFAULT_KEEP_ALIVE = 5  # seconds: shorter than any load balancer's idle timeout
+
+
+def _idle_connection(server: LiveServer) -> socket.socket:
+    """A keep-alive connection that has served one request and is now idle."""
+    conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    _request(conn)
+    return conn
+
+
+def _request(conn: socket.socket) -> None:
+    conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    head = conn.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+
+
+def _closed_by_server(conn: socket.socket, within: float) -> bool:
+    conn.settimeout(within)
+    try:
+        return conn.recv(1) == b""
+    except TimeoutError:
+        return False
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -24,13 +51,39 @@ def _serving(server: LiveServer) -> tuple[str, dict, str]:
 def test_serve_migrates_then_serves_in_the_lean_process(tmp_path):
     server = LiveServer(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db").start()
     try:
+        idle, since = _idle_connection(server), time.monotonic()
         cmdline, environ, maps = _serving(server)
         assert "-m govsignin.serving 127.0.0.1" in cmdline
         assert environ["GOVSIGNIN_WORKERS"] == "1"  # each worker's share of the cores (argon2id threads)
         assert "pydantic_core" not in maps  # typer's pydantic (a compiled module) stayed in the CLI
         assert server.cli("keys", "list")  # the child created the keys before serving began
+        # An idle connection outlives uvicorn's default keep-alive (GOVSIGNIN_KEEP_ALIVE_SECONDS,
+        # 75 s, outlasts a load balancer's 60 s idle timeout), and still serves.
+        time.sleep(max(0.0, UVICORN_DEFAULT_KEEP_ALIVE + 1 - (time.monotonic() - since)))
+        _request(idle)
+        idle.close()
     finally:
         server.stop()
+
+
+def test_keep_alive_is_the_operators_setting(tmp_path):
+    server = LiveServer(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db",
+                        extra_env={"GOVSIGNIN_KEEP_ALIVE_SECONDS": "1"}).start()
+    try:
+        idle = _idle_connection(server)
+        assert _closed_by_server(idle, within=4)
+        idle.close()
+    finally:
+        server.stop()
+
+
+def test_a_keep_alive_that_is_not_a_positive_number_stops_serve_before_it_starts(tmp_path):
+    server = LiveServer(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db",
+                        extra_env={"GOVSIGNIN_KEEP_ALIVE_SECONDS": "0"})
+    result = subprocess.run([GOVSIGNIN, "serve", "--port", str(server.port)], env=server.env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "GOVSIGNIN_KEEP_ALIVE_SECONDS" in result.stdout + result.stderr
 
 
 def test_hashing_threads_are_the_workers_share_of_the_cores(monkeypatch):
