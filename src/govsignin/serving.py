@@ -46,6 +46,7 @@ def serve(host: str, port: int, workers: int, keep_alive: int) -> None:
         server_header=False,
         date_header=False,
         timeout_keep_alive=keep_alive,
+        http="govsignin.web.protocol:OneWriteHttpToolsProtocol",  # a response's head and body in one write
     )
 
 
