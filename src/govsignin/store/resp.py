@@ -62,6 +62,8 @@ class _Connection(asyncio.Protocol):
         self.reader = hiredis.Reader(encoding="utf-8")
         self.waiting: collections.deque = collections.deque()  # (future, deadline), in send order
         self.transport = None
+        self.loop = None  # the loop the connection was made on (asyncio.get_running_loop() is a
+        # getpid() system call on Python 3.11, once per command otherwise)
         self.closed = False
         self._watchdog = None
 
@@ -69,7 +71,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
-        self._watchdog = asyncio.get_running_loop().call_later(self._tick(), self._check)
+        self.loop = asyncio.get_running_loop()
+        self._watchdog = self.loop.call_later(self._tick(), self._check)
 
     def data_received(self, data):
         reader, waiting = self.reader, self.waiting
@@ -98,7 +101,7 @@ class _Connection(asyncio.Protocol):
     def send(self, payload: bytes, replies: int) -> list[asyncio.Future]:
         if self.closed:
             raise RedisUnavailable("Redis connection closed")
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         deadline = time.monotonic() + self.timeout
         futures = [loop.create_future() for _ in range(replies)]
         self.waiting.extend((f, deadline) for f in futures)
@@ -127,7 +130,7 @@ class _Connection(asyncio.Protocol):
         if self.waiting and self.waiting[0][1] < time.monotonic():
             self.fail(TimeoutError(f"Redis did not answer within {self.timeout} s"))
             return
-        self._watchdog = asyncio.get_running_loop().call_later(self._tick(), self._check)
+        self._watchdog = self.loop.call_later(self._tick(), self._check)
 
 
 class RedisPipe:
