@@ -76,6 +76,10 @@ def test_the_steps_benchmark_measures_every_request_of_a_sign_in():
     assert summary["argon2_ms"] > 0 and summary["ratio"]["median"] > 0
     # The hashing threads (named "argon2") are found and their CPU is part of the sign-in's.
     assert 0 < summary["server_hash_ms"] <= summary["sign_in_ms"]
+    # The bare request (GET /healthz) is measured beside the sign-in, not inside it.
+    run = result["runs"][0]
+    assert "GET  /healthz" not in steps and run["floor_ms"] >= 0
+    assert run["own_ms"] == pytest.approx(run["rest_ms"] - 12 * run["floor_ms"])
 
 
 def test_the_comparison_runs_both_providers_at_a_tiny_size():
