@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import inspect
 from pathlib import Path
@@ -156,6 +157,10 @@ class FixedPaths:
     def __init__(self, app, routes):
         self.app = app
         self.routes = {r.path: r for r in routes if type(r) is Route and not r.param_convertors}
+        # A route whose endpoint is an async function(request) -> Response (Starlette wraps it in
+        # request_response, whose per-request closures, sender layer and exception lookup do
+        # what __call__ does below): called directly. ASGI-app endpoints go through route.app.
+        self.endpoints = {path: r.endpoint for path, r in self.routes.items() if _request_endpoint(r)}
         self.handlers = self.status_handlers = None
         self.server_error = None
         layer = app
@@ -179,19 +184,26 @@ class FixedPaths:
 
         scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, {}
         scope["starlette.exception_handlers"] = (self.handlers, self.status_handlers)
+        endpoint = self.endpoints.get(route.path)
+        request = None
         try:
-            await route.app(scope, receive, send_and_note)
+            if endpoint is not None:
+                request = Request(scope, receive, send_and_note)
+                response = await endpoint(request)
+                await response(scope, receive, send_and_note)
+            else:
+                await route.app(scope, receive, send_and_note)
         except Exception as exc:
             if started:
                 raise
             handler = self._handler_for(exc)
-            request = Request(scope, receive)
-            response = handler(request, exc)
+            response = handler(request or Request(scope, receive), exc)
             if inspect.isawaitable(response):
                 response = await response
             await response(scope, receive, send)
             if handler is self.server_error:
                 raise
+            exc.__traceback__ = None  # as Starlette does: a reused exception would pile up tracebacks
 
     def _handler_for(self, exc: Exception):
         if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
@@ -200,6 +212,15 @@ class FixedPaths:
             if cls in self.handlers:
                 return self.handlers[cls]
         return self.server_error
+
+
+def _request_endpoint(route: Route) -> bool:
+    """Starlette wrapped this route's endpoint in request_response: an async function or method
+    taking the request (a sync one would run in a thread; an ASGI app is its own route.app)."""
+    endpoint = route.endpoint
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    return (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and inspect.iscoroutinefunction(endpoint)
 
 
 class GovSignIn(Starlette):
