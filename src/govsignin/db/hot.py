@@ -134,30 +134,9 @@ class _Hot:
 
     # PostgreSQL --------------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def pg(self):
-        """An asyncpg connection for one caller at a time."""
-        await self._pg_slots.acquire()
-        try:
-            kept = self._pg_free.pop() if self._pg_free else await self._pg_connect()
-        except BaseException:
-            self._pg_slots.release()
-            raise
-        try:
-            yield kept[1]
-        except BaseException as exc:
-            outage = isinstance(exc, Exception) and dependency_outage(exc)
-            # Broken, lost, or left mid-query by a cancellation: never hand it to the next caller.
-            if outage or not isinstance(exc, Exception) or kept[1].is_closed():
-                await _discard(kept)
-                kept = None
-            if outage:
-                raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
-            raise
-        finally:
-            if kept is not None:
-                self._pg_free.append(kept)
-            self._pg_slots.release()
+    def pg(self) -> _PgLease:
+        """`async with hot.pg() as conn`: an asyncpg connection for one caller at a time."""
+        return _PgLease(self)
 
     async def _pg_connect(self) -> tuple:
         try:
@@ -194,3 +173,43 @@ async def release(engine: AsyncEngine) -> None:
     found = _HOT.pop(engine, None)
     if found is not None:
         await found.close()
+
+
+class _PgLease:
+    """Hot.pg()'s lease of a kept asyncpg connection. A class rather than an
+    asynccontextmanager: every hot-path statement takes one, and a generator-based context
+    manager costs ~2 µs more each (docs/performance.md)."""
+
+    __slots__ = ("hot", "kept")
+
+    def __init__(self, hot: _Hot):
+        self.hot = hot
+        self.kept = None
+
+    async def __aenter__(self):
+        hot = self.hot
+        await hot._pg_slots.acquire()
+        try:
+            self.kept = hot._pg_free.pop() if hot._pg_free else await hot._pg_connect()
+        except BaseException:
+            hot._pg_slots.release()
+            raise
+        return self.kept[1]
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool:
+        hot, kept = self.hot, self.kept
+        self.kept = None
+        try:
+            if exc is not None:
+                outage = isinstance(exc, Exception) and dependency_outage(exc)
+                # Broken, lost, or left mid-query by a cancellation: never hand it to the next caller.
+                if outage or not isinstance(exc, Exception) or kept[1].is_closed():
+                    await _discard(kept)
+                    kept = None
+                if outage:
+                    raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+            return False
+        finally:
+            if kept is not None:
+                hot._pg_free.append(kept)
+            hot._pg_slots.release()

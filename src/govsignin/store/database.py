@@ -306,11 +306,8 @@ class SQLiteStore(DatabaseStore):
             return await super().incr(key, ttl)
         return int(rows[0][0])
 
-    @asynccontextmanager
-    async def transaction(self):
-        batch = WriteBatch(self)
-        yield batch
-        await batch.flush()
+    def transaction(self) -> WriteBatch:
+        return WriteBatch(self)
 
     async def write_batch(self, ops: list[tuple]) -> None:
         """Queued writes (store/base.WriteBatch) in one transaction: on the loop if the lock is

@@ -8,8 +8,6 @@ RedisUnavailable (a ConnectionError): both are a 503 page or `temporarily_unavai
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
 from govsignin.store import resp
 from govsignin.store.base import WriteBatch
 
@@ -45,16 +43,13 @@ class RedisStore:
         if commands:
             await self.redis.calls(commands)
 
-    @asynccontextmanager
-    async def transaction(self):
+    def transaction(self) -> WriteBatch:
         """The DatabaseStore's batch, for the same callers: reads (get, add, pop, incr) run at
         once, as on the store; writes (set, set_many, replace, delete) are queued and sent
         together at the end in one MULTI/EXEC round trip, and dropped if the block raises (as
         SQL rolls back). A journey step's lockout clear and journey save, or the authorization
         code, the renewed session and the old record's removal, cost one round trip, not two."""
-        tx = WriteBatch(self)
-        yield tx
-        await tx.flush()
+        return WriteBatch(self)
 
     async def write_batch(self, ops: list[tuple]) -> None:
         """Queued writes (store/base.WriteBatch): one command as it is, several in MULTI/EXEC."""
