@@ -80,6 +80,7 @@ def test_the_steps_benchmark_measures_every_request_of_a_sign_in():
     run = result["runs"][0]
     assert "GET  /healthz" not in steps and run["floor_ms"] >= 0
     assert run["own_ms"] == pytest.approx(run["rest_ms"] - 12 * run["floor_ms"])
+    assert run["ratio_to_server_hash"] == pytest.approx(run["sign_in_ms"] / run["server_hash_ms"])
 
 
 def test_the_comparison_runs_both_providers_at_a_tiny_size():
