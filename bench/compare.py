@@ -324,9 +324,16 @@ async def measure(args, gov: Server, node: NodeProvider, rp_gov: load.RelyingPar
     return {"runs": runs, "latency": lat, "contention": busy}
 
 
-def summarise(runs: list) -> dict:
+def summarise(runs: list, latency: dict | None = None) -> dict:
+    """Each operation's ratio over the runs. Discovery and JWKS are judged at 64 keep-alive
+    connections (`latency.cpu_ratio`, the production-mode issue's wording), where it was measured:
+    their httpx runs' ratio stays here for reference, `judged_by` says so, and `pass` is the
+    64-connection figure's. httpx clients leave the server idle between requests, and on a small
+    VM that moves a static document's CPU more than anything the server does
+    (docs/performance.md, sixth session)."""
     def med(v):
         return round(statistics.median(v), 4)
+    of_record = (latency or {}).get("cpu_ratio") or {}
     out = {}
     for op in OPERATIONS:
         ratios = [r["ratios"][op] for r in runs if r["ratios"][op] is not None]
@@ -339,6 +346,9 @@ def summarise(runs: list) -> dict:
             "target": TARGETS[op],
         }
         out[op]["pass"] = out[op]["ratio_median"] is not None and out[op]["ratio_median"] <= TARGETS[op]
+        if op in STATIC and of_record.get(op):
+            out[op]["judged_by"] = "latency.cpu_ratio"
+            out[op]["pass"] = of_record[op]["median"] <= of_record[op]["target"]
     return out
 
 
@@ -352,7 +362,9 @@ def table(result: dict) -> str:
         o = s[op]
         lines.append(f"| {op:<14} | {o['govsignin_cpu_ms']:12.3f} | {o['oidc_provider_cpu_ms']:16.3f} | "
                      f"{o['ratio_median']:.2f} ({o['ratio_min']:.2f}–{o['ratio_max']:.2f})     | "
-                     f"{o['target']:6.2f} | {'yes' if o['pass'] else 'NO'}  |")
+                     f"{o['target']:6.2f} | {'yes' if o['pass'] else 'NO'}{'*' if o.get('judged_by') else ' '} |")
+    if any(s[op].get("judged_by") for op in OPERATIONS):
+        lines.append("* judged at the connections below (latency.cpu_ratio); the ratio beside it is the httpx runs'")
     latency = result["latency"]
     for op, r in (latency.get("cpu_ratio") or {}).items():
         if r:
@@ -426,7 +438,7 @@ def main(argv=None) -> int:
         "node": node_version, "oidc_provider_version": op_version,
         "sizes": {k: getattr(args, k) for k in ("runs", "tokens", "static", "concurrency", "connections",
                                                 "latency_requests", "latency_rounds", "contention_sign_ins", "sign_in_concurrency", "probes")},
-        "machine": info, "summary": summarise(measured["runs"]), **measured,
+        "machine": info, "summary": summarise(measured["runs"], measured["latency"]), **measured,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
     return emit(result, args, table, log)

@@ -96,4 +96,26 @@ def test_the_comparison_runs_both_providers_at_a_tiny_size():
         assert figures["govsignin_cpu_ms"] >= 0 and figures["oidc_provider_cpu_ms"] >= 0, op
     ratios = result["latency"]["cpu_ratio"]
     assert set(ratios) == {"discovery", "jwks"}
+    for op in ("discovery", "jwks"):  # judged where the issue measures them: 64 connections
+        assert result["summary"][op]["judged_by"] == "latency.cpu_ratio"
+        assert result["summary"][op]["pass"] == (ratios[op]["median"] <= ratios[op]["target"])
     assert 1 <= result["contention"]["during_sign_ins"]["n"] <= 10
+
+
+def test_the_comparison_judges_static_documents_by_their_connection_rounds():
+    from bench.compare import summarise
+
+    def run(govsignin_ms, oidc_ms):
+        ops = ("silent_sso", "token_exchange", "discovery", "jwks")
+        return {"govsignin": {op: {"cpu_ms_per_op": govsignin_ms} for op in ops},
+                "oidc-provider": {op: {"cpu_ms_per_op": oidc_ms} for op in ops},
+                "ratios": {op: govsignin_ms / oidc_ms for op in ops}}
+
+    runs = [run(0.4, 0.3), run(0.5, 0.4)]  # httpx runs: 1.33 and 1.25, over every target
+    rounds = {"cpu_ratio": {"discovery": {"median": 0.45, "min": 0.4, "max": 0.5, "target": 0.67},
+                            "jwks": {"median": 0.7, "min": 0.6, "max": 0.8, "target": 0.67}}}
+    judged = summarise(runs, rounds)
+    assert judged["discovery"]["pass"] is True and judged["discovery"]["judged_by"] == "latency.cpu_ratio"
+    assert judged["jwks"]["pass"] is False  # 0.70 at 64 connections misses 0.67
+    assert judged["token_exchange"]["pass"] is False and "judged_by" not in judged["token_exchange"]
+    assert summarise(runs)["discovery"]["pass"] is False  # no rounds: the runs' own ratio decides
