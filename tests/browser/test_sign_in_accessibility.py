@@ -54,7 +54,12 @@ async def test_sign_in_pages_are_accessible(live_server, registered, page, lang)
 
     await page.locator("main button[type=submit]").first.click()  # empty: the error summary
     await page.wait_for_selector(".govuk-error-summary")
-    assert await page.evaluate("() => document.activeElement.closest('.govuk-error-summary') !== null")
+    # GOV.UK Frontend moves focus to the summary when its module script runs, which is after the
+    # page is parsed (module scripts are deferred): wait for it, and fail if it never happens.
+    await page.wait_for_function(
+        "() => document.activeElement && document.activeElement.closest('.govuk-error-summary') !== null",
+        timeout=5000,
+    )
     await check_page(page)  # enter-password with errors
 
     await page.locator("#password").fill("a-long-test-password-1")
