@@ -6,44 +6,21 @@ no body follows at once."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-
-def _connect(live_server) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", live_server.port), timeout=5)
-
-
-def _read_response(conn: socket.socket, buffered: bytes = b"", head_only: bool = False) -> tuple[bytes, bytes, bytes]:
-    """(head, body, what was read past them), by Content-Length."""
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        assert chunk, f"connection closed after {data[:200]!r}"
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    if head_only:
-        return head, b"", rest
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
-                  if line.lower().startswith(b"content-length:"))
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        assert chunk, "connection closed mid-body"
-        rest += chunk
-    return head, rest[:length], rest[length:]
+from tests.support.rawhttp import connect, read_response
 
 
 def test_100_continue_goes_out_before_the_request_body(live_server):
     body = b"grant_type=authorization_code&code=nope&client_id=nobody"
-    with _connect(live_server) as conn:
+    with connect(live_server.port) as conn:
         conn.sendall(b"POST /token HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
                      b"Content-Type: application/x-www-form-urlencoded\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body))
         interim = conn.recv(65536)  # the client waits for this before it sends the body
         assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
         conn.sendall(body)
-        head, answer, _ = _read_response(conn, interim.partition(b"\r\n\r\n")[2])
+        head, answer, _ = read_response(conn, interim.partition(b"\r\n\r\n")[2])
     assert head.startswith(b"HTTP/1.1 40")
     assert b'"error"' in answer  # an OAuth error, answered over the same connection
 
@@ -51,11 +28,11 @@ def test_100_continue_goes_out_before_the_request_body(live_server):
 def test_pipelined_requests_get_their_responses_in_order(live_server):
     request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
     discovery = b"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    with _connect(live_server) as conn:
+    with connect(live_server.port) as conn:
         conn.sendall(request + discovery + request)
-        first, body1, rest = _read_response(conn)
-        second, body2, rest = _read_response(conn, rest)
-        third, body3, rest = _read_response(conn, rest)
+        first, body1, rest = read_response(conn)
+        second, body2, rest = read_response(conn, rest)
+        third, body3, rest = read_response(conn, rest)
     assert [h.split(b"\r\n")[0] for h in (first, second, third)] == [b"HTTP/1.1 200 OK"] * 3
     assert body1 == body3 and b"ok" in body1
     assert b'"issuer"' in body2
@@ -64,11 +41,11 @@ def test_pipelined_requests_get_their_responses_in_order(live_server):
 
 @pytest.mark.parametrize("path", ["/.well-known/openid-configuration", "/healthz"])
 def test_a_head_response_has_no_body_and_the_connection_goes_on(live_server, path):
-    with _connect(live_server) as conn:
+    with connect(live_server.port) as conn:
         conn.sendall(b"HEAD %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path.encode())
-        head, _, rest = _read_response(conn, head_only=True)
+        head, _, rest = read_response(conn, head_only=True)
         assert head.startswith(b"HTTP/1.1 ")
         assert rest == b""  # no body after a HEAD's head
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        again, body, _ = _read_response(conn, rest)
+        again, body, _ = read_response(conn, rest)
     assert again.startswith(b"HTTP/1.1 200") and b"ok" in body

@@ -8,21 +8,22 @@ import subprocess
 import time
 
 from tests.support.live import GOVSIGNIN, ROOT, LiveServer
+from tests.support.rawhttp import connect, read_response
 
 UVICORN_DEFAULT_KEEP_ALIVE = 5  # seconds: shorter than any load balancer's idle timeout
 
 
 def _idle_connection(server: LiveServer) -> socket.socket:
     """A keep-alive connection that has served one request and is now idle."""
-    conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    conn = connect(server.port, timeout=10)
     _request(conn)
     return conn
 
 
 def _request(conn: socket.socket) -> None:
     conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    head = conn.recv(65536)
-    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+    head, _, rest = read_response(conn)  # the whole response: nothing left to confuse the next
+    assert head.startswith(b"HTTP/1.1 200") and rest == b"", head[:100]
 
 
 def _closed_by_server(conn: socket.socket, within: float) -> bool:
