@@ -215,12 +215,15 @@ class FixedPaths:
 
 
 def _request_endpoint(route: Route) -> bool:
-    """Starlette wrapped this route's endpoint in request_response: an async function or method
-    taking the request (a sync one would run in a thread; an ASGI app is its own route.app)."""
+    """route.app is Starlette's request_response wrapper and nothing more (a Route given
+    `middleware=` keeps its route.app), around an async function of the request (a sync one
+    would run in a thread). If Starlette ever names the wrapper otherwise, every route simply
+    keeps route.app."""
     endpoint = route.endpoint
     while isinstance(endpoint, functools.partial):
         endpoint = endpoint.func
-    return (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and inspect.iscoroutinefunction(endpoint)
+    wrapped = getattr(route.app, "__qualname__", "") == "request_response.<locals>.app"
+    return wrapped and inspect.iscoroutinefunction(endpoint)
 
 
 class GovSignIn(Starlette):

@@ -116,3 +116,26 @@ async def test_an_unhandled_error_is_the_500_page_and_is_raised_for_the_log(app,
     assert "a bug" not in response.text and "Traceback" not in response.text
     assert "Sorry, there is a problem" in response.text
     assert response.headers["x-request-id"]
+
+
+def test_only_a_bare_request_response_route_is_called_directly():
+    """FixedPaths calls an endpoint itself only where Starlette's request_response wrapper is all
+    route.app holds: a route's own middleware, a sync endpoint or an ASGI app keep route.app."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from govsignin.app import _request_endpoint
+
+    async def endpoint(request):
+        return None
+
+    def sync_endpoint(request):
+        return None
+
+    async def asgi_app(scope, receive, send):
+        return None
+
+    assert _request_endpoint(Route("/x", endpoint))
+    assert not _request_endpoint(Route("/x", endpoint, middleware=[Middleware(GZipMiddleware)]))
+    assert not _request_endpoint(Route("/x", sync_endpoint))
+    assert not _request_endpoint(Route("/x", type("App", (), {"__call__": asgi_app})()))
