@@ -57,6 +57,18 @@ def threads_cpu_seconds(pid: int, name: str) -> float:
     return total / CLK_TCK
 
 
+def threads_named(pid: int, name: str) -> int:
+    """How many living threads of `pid` are named `name` (comm)."""
+    count = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                count += f.read().strip() == name
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+    return count
+
+
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -164,6 +176,7 @@ class Server:
     redis_url: str | None = None  # GOVSIGNIN_REDIS_URL: the Redis store (production mode's)
     switch_interval: float | None = None  # sys.setswitchinterval in the server (an experiment)
     workers: int = 1  # `serve --workers N` (uvicorn's supervisor plus N worker processes when N > 1)
+    argon2_threads: int = 0  # GOVSIGNIN_ARGON2_THREADS (0: the server's default, the cores per worker)
     process: subprocess.Popen | None = None
 
     @property
@@ -180,6 +193,8 @@ class Server:
         )
         if self.redis_url:
             env["GOVSIGNIN_REDIS_URL"] = self.redis_url
+        if self.argon2_threads:
+            env["GOVSIGNIN_ARGON2_THREADS"] = str(self.argon2_threads)
         return env
 
     def settings(self):
@@ -187,7 +202,7 @@ class Server:
         from govsignin.config import Settings
 
         return Settings(env="development", database_url=self.database_url, issuer=self.url, port=self.port,
-                        redis_url=self.redis_url)
+                        redis_url=self.redis_url, argon2_threads=self.argon2_threads, workers=self.workers)
 
     def start(self, timeout: float = 60) -> Server:
         cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port), "--workers", str(self.workers)]
@@ -219,6 +234,10 @@ class Server:
     def hashing_cpu_seconds(self) -> float:
         """The argon2 hashing threads' CPU so far (one worker: `serve --workers 1`)."""
         return threads_cpu_seconds(self.process.pid, "argon2")
+
+    def hashing_threads(self) -> int:
+        """How many hashing threads the server runs (one worker)."""
+        return threads_named(self.process.pid, "argon2")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -81,6 +81,24 @@ def test_the_steps_benchmark_measures_every_request_of_a_sign_in():
     assert "GET  /healthz" not in steps and run["floor_ms"] >= 0
     assert run["own_ms"] == pytest.approx(run["rest_ms"] - 12 * run["floor_ms"])
     assert run["ratio_to_server_hash"] == pytest.approx(run["sign_in_ms"] / run["server_hash_ms"])
+    # The yardstick is sliced through the run: before the first step and after each of the 13.
+    fastest, slowest = run["argon2_spread_ms"]
+    assert len(run["argon2_slices_ms"]) == 14 and 0 < fastest <= run["argon2_ms"] <= slowest
+    # A second yardstick hashes as many at once as the server's hashing threads.
+    assert run["hashing_threads"] == run["server_hashing_threads"] >= 1
+    assert run["ratio_to_together"] == pytest.approx(run["sign_in_ms"] / run["argon2_together_ms"])
+
+
+def test_the_steps_benchmark_sets_the_servers_hashing_threads():
+    if not _answers(6379):
+        pytest.skip("bench.steps --redis needs Redis on 127.0.0.1:6379")
+    # Four passwords at once, so the server's pool starts all three of its threads (it starts
+    # them as hashes arrive), which the benchmark then finds by name.
+    result = _run("bench.steps", "--redis", "--runs", "1", "--sign-ins", "4", "--concurrency", "4", "--argon2", "2",
+                  "--argon2-threads", "3")
+    run = result["runs"][0]
+    assert run["server_hashing_threads"] == run["hashing_threads"] == 3
+    assert result["summary"]["hashing_threads"] == 3 and result["summary"]["argon2_together_ms"] > 0
 
 
 def test_the_comparison_runs_both_providers_at_a_tiny_size():
