@@ -58,7 +58,8 @@ class Yardstick:
     - `at_once=1` is the yardstick the issue names, one verification alone. With `at_once` equal to
       the server's hashing threads, it is the same verification as the server runs it at load:
       that many 19 MiB blocks at once, which on this host's 32 MiB L3 cost each other ~8–19 %.
-    - The threads live as long as the yardstick, so each keeps its block, as the server's do."""
+    - Alone, it runs on the calling thread (the bench's main thread, as before slices). At once,
+      on threads that live as long as the yardstick, so each keeps its block, as the server's do."""
 
     def __init__(self, settings, per_slice: int, at_once: int = 1):
         from govsignin.accounts.passwords import Passwords
@@ -67,7 +68,7 @@ class Yardstick:
         self.hasher, self.per_slice, self.at_once, self.slices = passwords.hasher, max(1, per_slice), at_once, []
         passwords.pool.shutdown()
         self.encoded = self.hasher.hash(load.PASSWORD)
-        self.pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="yardstick")
+        self.pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="yardstick") if at_once > 1 else None
 
     def _slice(self, together: threading.Barrier) -> float:
         together.wait()  # all threads hash at the same moment, as the server's do at load
@@ -79,11 +80,15 @@ class Yardstick:
 
     def take(self) -> None:
         together = threading.Barrier(self.at_once)
+        if self.pool is None:  # alone: on this thread, as the yardstick always was
+            self.slices.append(self._slice(together))
+            return
         threads = [self.pool.submit(self._slice, together) for _ in range(self.at_once)]
         self.slices.append(statistics.fmean(t.result() for t in threads))
 
     def close(self) -> None:
-        self.pool.shutdown()
+        if self.pool is not None:
+            self.pool.shutdown()
 
     @property
     def ms(self) -> float:
