@@ -5,7 +5,8 @@ A `Walk` drives one page in one language (`lng` cookie and `ui_locales`) with se
 not depend on the copy (field ids, form actions, hrefs, radio values), and `await walk.check(name)`
 on each page runs:
 
-- `check_page` (axe serious/critical, reflow at 320 px, keyboard reach of the main action);
+- `check_page` (axe serious/critical, reflow at 320 px, keyboard reach of the main action), unless
+  the walk was made with `page_checks=False`;
 - `<html lang>` is the walk's language;
 - with `error=True`: the error summary is shown and has the focus, and the title starts with the
   hidden "Error:" prefix in the page's language;
@@ -60,6 +61,7 @@ class Walk:
     wanted: dict = field(default_factory=dict)  # page name → [(file stem, viewport width)]
     allowed: list = field(default_factory=list)  # values on pages that are not copy (emails, codes)
     visited: list = field(default_factory=list)
+    page_checks: bool = True  # axe, reflow and keyboard (tests/support/a11y.py) on every page checked
 
     @property
     def url(self) -> str:
@@ -99,7 +101,8 @@ class Walk:
             title = await page.title()
             assert title.startswith(ERROR_PREFIX[self.lang] + " "), f"{where}: title {title!r} lacks the error prefix"
         try:
-            await check_page(page)
+            if self.page_checks:
+                await check_page(page)
         except AccessibilityFailure as exc:
             if "sideways" in str(exc):
                 exc = f"{exc}; too wide at 320 px: {await self._too_wide()}"
