@@ -32,8 +32,7 @@ def registered(live_server, tmp_path_factory):
 
 
 def last_message(live_server, to: str) -> dict:
-    messages = live_server.cli("outbox", "--to", to, "--last")
-    return messages[0] if isinstance(messages, list) else messages
+    return live_server.last_message(to)
 
 
 async def authorize(page, live_server, registered) -> tuple[asyncio.Future, str]:

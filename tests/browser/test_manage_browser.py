@@ -48,8 +48,7 @@ def new_account(live_server) -> tuple[str, str]:
 
 
 def last_message(live_server, to: str) -> dict:
-    messages = live_server.cli("outbox", "--to", to, "--last")
-    return messages[0] if isinstance(messages, list) else messages
+    return live_server.last_message(to)
 
 
 def authorize_url(live_server, client_id, redirect, **extra):

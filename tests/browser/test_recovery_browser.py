@@ -49,9 +49,7 @@ def new_account(live_server) -> tuple[str, str]:
 
 
 def last_code(live_server, to: str) -> str:
-    messages = live_server.cli("outbox", "--to", to, "--last")
-    message = messages[0] if isinstance(messages, list) else messages
-    return message["personalisation"]["code"]
+    return live_server.last_message(to)["personalisation"]["code"]
 
 
 async def start(page, live_server, registered, email):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,33 @@ def run_cli(env: dict, *args: str):
     return json.loads(proc.stdout)
 
 
+class _DatabaseReader:
+    """Reads the live server's database from the test process, on a thread with its own event
+    loop (the tests' own loop may be busy driving Chromium). A `govsignin outbox` subprocess
+    costs ~1 s of interpreter start and imports; the browser walks read the outbox ~160 times."""
+
+    def __init__(self, database_url: str):
+        from govsignin.config import Settings
+        from govsignin.db.engine import create_engine, create_sessionmaker
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="live-db-reader", daemon=True)
+        self.thread.start()
+        self.engine = create_engine(Settings(env="test", database_url=database_url))
+        self.sessionmaker = create_sessionmaker(self.engine)
+
+    def run(self, coro_fn, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coro_fn(self), self.loop).result(timeout)
+
+    def close(self) -> None:
+        try:
+            self.run(lambda reader: reader.engine.dispose())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
 @dataclass
 class LiveServer:
     database_url: str
@@ -62,6 +91,16 @@ class LiveServer:
 
     def cli(self, *args: str):
         return run_cli(self.env, *args)
+
+    def last_message(self, to: str) -> dict | None:
+        """The newest email or text message to `to` in the development outbox, as
+        `govsignin outbox --to TO --last --json` prints it (tests/unit/test_cli.py compares them)."""
+        from govsignin.messaging.outbox import read_outbox
+
+        if getattr(self, "_reader", None) is None:
+            self._reader = _DatabaseReader(self.database_url)
+        rows = self._reader.run(lambda reader: read_outbox(reader, to, last=True))
+        return rows[0] if rows else None
 
     def start(self, timeout: float = 60) -> LiveServer:
         self.log = open(ROOT / "var" / f"live-{self.port}.log", "w") if (ROOT / "var").exists() else subprocess.DEVNULL
@@ -83,6 +122,9 @@ class LiveServer:
         raise RuntimeError("govsignin serve did not become healthy in time")
 
     def stop(self, kill: bool = False) -> None:
+        if getattr(self, "_reader", None) is not None:
+            self._reader.close()
+            self._reader = None
         if self.process and self.process.poll() is None:
             (self.process.kill if kill else self.process.terminate)()
             try:

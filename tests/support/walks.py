@@ -35,8 +35,7 @@ ERROR_PREFIX = {"en": "Error:", "cy": "Gwall:"}
 
 
 def last_message(live_server, to: str) -> dict:
-    messages = live_server.cli("outbox", "--to", to, "--last")
-    return messages[0] if isinstance(messages, list) else messages
+    return live_server.last_message(to)
 
 
 def last_code(live_server, to: str) -> str:

@@ -67,6 +67,20 @@ def test_outbox_lists_messages(live_server):
     assert isinstance(live_server.cli("outbox"), list)
 
 
+async def test_outbox_shows_the_newest_message_to_an_address(live_server, services):
+    """What the browser tests read in-process (LiveServer.last_message) is what the command prints."""
+    import secrets
+
+    to = f"outbox-{secrets.token_hex(4)}@example.com"
+    await services.messages.send_email(to, "email-code", {"code": "111111"})
+    await services.messages.send_email(to, "email-code", {"code": "222222"})
+    newest = live_server.cli("outbox", "--to", to.upper(), "--last")
+    assert newest["personalisation"]["code"] == "222222"
+    assert newest == live_server.last_message(to)
+    assert [m["personalisation"]["code"] for m in live_server.cli("outbox", "--to", to)] == ["111111", "222222"]
+    assert live_server.last_message("nobody-" + to) is None
+
+
 def test_an_unmigrated_database_gets_a_sentence_not_a_traceback(tmp_path):
     from tests.support.live import base_env, run_cli
 
