@@ -57,7 +57,7 @@ class Yardstick:
       124 ms).
     - `at_once=1` is the yardstick the issue names, one verification alone. With `at_once` equal to
       the server's hashing threads, it is the same verification as the server runs it at load:
-      that many 19 MiB blocks at once, which on this host's 32 MiB L3 cost each other ~8–19 %.
+      that many 19 MiB blocks at once, which on this host's 32 MiB L3 cost each other ~8 %.
     - Alone, it runs on the calling thread (the bench's main thread, as before slices). At once,
       on threads that live as long as the yardstick, so each keeps its block, as the server's do."""
 
