@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.live import ROOT
 
 OPERATIONS = ("sign_in", "token_exchange", "silent_sso", "discovery", "jwks")
@@ -45,3 +47,23 @@ def test_the_overhead_benchmark_measures_govsignin_and_a_bare_app_sending_the_sa
     # the bare app replays govsignin's own response: security headers and request id included
     assert {"content-security-policy", "x-content-type-options", "x-request-id", "cache-control"} <= set(result["headers"])
     assert result["summary"]["ratio"] > 0
+
+
+def test_the_hashing_benchmark_times_argon2id_alone_and_several_at_once():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.hashing", "--at-once", "3", "--slices", "2", "--per-slice", "1", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert result["parameters"] == {"memory_kib": 19456, "time_cost": 2, "parallelism": 1}  # OWASP's
+    assert result["at_once"] == 3 and result["alone_ms"] > 0 and result["at_once_ms"] > 0
+    assert result["contention"] == pytest.approx(result["at_once_ms"] / result["alone_ms"], rel=0.01)
+    # The capacity arithmetic docs/operations.md gives: 2,000 × 1.3 × the at-once figure ÷ 0.6.
+    assert result["cores_for_peak"] == pytest.approx(2000 * 1.3 * result["at_once_ms"] / 1000 / 0.6, abs=0.1)
+
+
+def test_the_hashing_benchmark_refuses_nonsense_sizes():
+    proc = subprocess.run([sys.executable, "-m", "bench.hashing", "--at-once", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "at least 1" in proc.stderr
