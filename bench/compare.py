@@ -30,8 +30,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench import load, rawhttp
+from bench.machine import machine
 from bench.output import emit
-from bench.run import log, machine
+from bench.run import log
 from bench.server import ROOT, Database, Server, cpu_seconds, free_port, server_on_cpu0
 
 NODE_DIR = ROOT / "bench" / "oidc-provider"

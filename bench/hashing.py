@@ -18,6 +18,7 @@ import os
 import sys
 import time
 
+from bench.machine import machine
 from bench.output import emit
 from bench.yardstick import Yardstick
 
@@ -80,8 +81,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.at_once < 1 or args.slices < 1 or args.per_slice < 1:
         parser.error("--at-once, --slices and --per-slice must be at least 1")
-    started = time.perf_counter()
-    result = measure(args.at_once, args.slices, args.per_slice)
+    started, info = time.perf_counter(), machine()
+    result = {"machine": info, **measure(args.at_once, args.slices, args.per_slice)}
     result["sizes"] = {"slices": args.slices, "per_slice": args.per_slice}
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     return emit(result, args, table, lambda message: print(f"bench: {message}", file=sys.stderr))

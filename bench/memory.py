@@ -21,8 +21,8 @@ import time
 import httpx
 
 from bench import load
+from bench.machine import machine
 from bench.output import emit
-from bench.run import machine
 from bench.server import Database, Server
 
 REDIS_DB = 10  # flushed at the start and the end of a run

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import time
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from bench import load
+from bench.machine import machine
 from bench.output import emit
 from bench.server import Database, Server
 
@@ -157,17 +157,6 @@ def summarise(runs: list) -> dict:
         "argon2_verify_ms": med([r["argon2_verify_ms"] for r in runs]),
         "ratios": {k: med([r["ratios"][k] for r in runs]) for k in runs[0]["ratios"]},
     }
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "kernel": platform.release(), "loadavg_at_start": os.getloadavg()}
 
 
 def table(result: dict) -> str:

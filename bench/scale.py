@@ -27,8 +27,8 @@ import uuid
 import httpx
 
 from bench import load
+from bench.machine import machine
 from bench.output import emit
-from bench.run import machine
 from bench.server import CLK_TCK, PG, Database, Server
 
 REDIS_DB = {"baseline": 11, "large": 12}  # flushed at the start and the end of a run

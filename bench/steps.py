@@ -35,6 +35,7 @@ import time
 import httpx
 
 from bench import load
+from bench.machine import machine
 from bench.output import emit
 from bench.server import Database, Server
 from bench.yardstick import Yardstick
@@ -247,7 +248,7 @@ def main(argv=None) -> int:
                         help="run the server under cProfile, stats to FILE (inflates the CPU figures)")
     args = parser.parse_args(argv)
 
-    started = time.perf_counter()
+    started, info = time.perf_counter(), machine()
     db = Database(args.database).create()
     server = None
     try:
@@ -259,6 +260,7 @@ def main(argv=None) -> int:
             server.stop()
         db.drop()
     result = {
+        "machine": info,
         "store": "Redis" if args.redis else args.database,
         "database": args.database,
         "sizes": {"runs": args.runs, "sign_ins": args.sign_ins, "concurrency": args.concurrency, "argon2": args.argon2,

@@ -7,6 +7,7 @@ operation was exercised against a real server and cost the server some CPU.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -61,6 +62,11 @@ def test_the_hashing_benchmark_times_argon2id_alone_and_several_at_once():
     assert result["contention"] == pytest.approx(result["at_once_ms"] / result["alone_ms"], rel=0.01)
     # The capacity arithmetic docs/operations.md gives: 2,000 × 1.3 × the at-once figure ÷ 0.6.
     assert result["cores_for_peak"] == pytest.approx(2000 * 1.3 * result["at_once_ms"] / 1000 / 0.6, abs=0.1)
+    # The result says which interpreter ran it: builds of one CPython differ by a quarter here.
+    ran_on = result["machine"]
+    assert ran_on["python_executable"] == os.path.realpath(sys.executable)
+    assert ran_on["python"] == ".".join(map(str, sys.version_info[:3])) and ran_on["cpus"] == os.cpu_count()
+    assert isinstance(ran_on["libpython_shared"], bool)
 
 
 def test_the_hashing_benchmark_refuses_nonsense_sizes():

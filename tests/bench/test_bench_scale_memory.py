@@ -7,6 +7,7 @@ docs/performance.md): only that each benchmark exercised a real server and measu
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -87,6 +88,8 @@ def test_the_steps_benchmark_measures_every_request_of_a_sign_in():
     # A second yardstick hashes as many at once as the server's hashing threads.
     assert run["hashing_threads"] == run["server_hashing_threads"] >= 1
     assert run["ratio_to_together"] == pytest.approx(run["sign_in_ms"] / run["argon2_together_ms"])
+    # The server ran on the benchmark's interpreter, which the result names.
+    assert result["machine"]["python_executable"] == os.path.realpath(sys.executable)
 
 
 def test_the_steps_benchmark_sets_the_servers_hashing_threads():
