@@ -128,7 +128,8 @@ class Settings:
     mfa_change_block_seconds: int = Field(default=172800, description="After a password reset, second factors cannot change for this long (48 h)")
     mfa_reset_wait_seconds: int = Field(default=259200, description="Lost second factor without a recovery code: wait this long (72 h) after the notice email")
 
-    # Passwords: OWASP's argon2id parameters, never weakened for speed
+    # Passwords: OWASP's argon2id parameters, never weakened for speed (production refuses less
+    # than OWASP_ARGON2ID_FLOORS; development and tests may, to keep the suite quick)
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
@@ -242,12 +243,29 @@ class Settings:
             )
         elif self.metrics_enabled and len(self.metrics_token) < 32:
             problems.append("GOVSIGNIN_METRICS_TOKEN is shorter than 32 characters; use a random value.")
+        if not argon2_at_least_owasp(self.argon2_memory_kib, self.argon2_time_cost, self.argon2_parallelism):
+            problems.append(
+                f"argon2id at m={self.argon2_memory_kib} KiB, t={self.argon2_time_cost}, "
+                f"p={self.argon2_parallelism} is weaker than OWASP's minimum; use the default "
+                "(m=19456 KiB, t=2, p=1), or at least one of: "
+                + ", ".join(f"m={m} KiB with t={t}" for m, t in OWASP_ARGON2ID_FLOORS) + "."
+            )
         if self.database_url.startswith("sqlite"):
             problems.append(
                 "GOVSIGNIN_DATABASE_URL points at SQLite; production needs PostgreSQL "
                 "(postgresql+asyncpg://…) shared by every instance."
             )
         return problems
+
+
+# OWASP's Password Storage Cheat Sheet: five argon2id configurations of equal defence (memory in
+# KiB, passes), each with parallelism 1. A setting is strong enough if it is at least one of them
+# on both counts: more memory or more passes never weakens the hash.
+OWASP_ARGON2ID_FLOORS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def argon2_at_least_owasp(memory_kib: int, time_cost: int, parallelism: int) -> bool:
+    return parallelism >= 1 and any(memory_kib >= m and time_cost >= t for m, t in OWASP_ARGON2ID_FLOORS)
 
 
 @functools.cache

@@ -42,6 +42,20 @@ def test_production_refuses_an_open_or_weak_metrics_endpoint():
     check_production(_secure(metrics_token=None, metrics_enabled=False))  # no route, nothing to protect
 
 
+def test_production_refuses_argon2id_weaker_than_owasps_minimum():
+    for weak in ({"argon2_memory_kib": 19455}, {"argon2_time_cost": 1}, {"argon2_parallelism": 0},
+                 {"argon2_memory_kib": 7168, "argon2_time_cost": 4}):
+        with pytest.raises(InsecureSettings) as refused:
+            check_production(_secure(**weak))
+        assert "weaker than OWASP's minimum" in str(refused.value), weak
+    # Each of OWASP's equivalent configurations starts, and so does anything stronger than one.
+    for strong in ({"argon2_memory_kib": 47104, "argon2_time_cost": 1}, {"argon2_memory_kib": 12288, "argon2_time_cost": 3},
+                   {"argon2_memory_kib": 9216, "argon2_time_cost": 4}, {"argon2_memory_kib": 7168, "argon2_time_cost": 5},
+                   {"argon2_memory_kib": 65536, "argon2_time_cost": 3, "argon2_parallelism": 4}):
+        check_production(_secure(**strong))
+    check_production(Settings(env="development", argon2_memory_kib=1024, argon2_time_cost=1))  # tests may
+
+
 def test_the_issuer_is_kept_byte_identical():
     settings = Settings(issuer="https://signin.example.gov.uk/")
     assert settings.issuer_url() == "https://signin.example.gov.uk/"
