@@ -106,6 +106,44 @@ async def test_replace_in_a_transaction(store):
     assert [await store.get(k) for k in (live, gone, other)] == ["new", None, "set"]
 
 
+async def test_a_transactions_writes_land_in_the_order_they_were_made(store):
+    """Queued writes go out in order: a delete then a set of one key leaves it set, the other way
+    round leaves it gone (a store may group writes, never reorder them)."""
+    kept, dropped = key(), key()
+    await store.set(kept, "old", 60)
+    await store.set(dropped, "old", 60)
+    async with store.transaction() as tx:
+        await tx.delete(kept)
+        await tx.set(kept, "new", 60)
+        await tx.set(dropped, "new", 60)
+        await tx.delete(dropped)
+        await tx.set_many([(key(), "x", 60), (key(), "y", 60)])  # consecutive sets, grouped
+    assert await store.get(kept) == "new" and await store.get(dropped) is None
+
+
+async def test_the_postgresql_store_runs_on_kept_connections_and_a_failed_batch_writes_nothing(services):
+    """On PostgreSQL the store is PostgresStore (kept asyncpg connections, db/hot.py). A batch
+    whose last statement fails (a key longer than the column) leaves nothing of the batch behind,
+    and the connection goes on serving."""
+    from govsignin.store.database import PostgresStore
+
+    store = services.store
+    if services.engine.dialect.name != "postgresql" or services.settings.redis_url:
+        pytest.skip("the PostgreSQL store only")
+    assert isinstance(store, PostgresStore)
+    first, kept = key(), key()
+    await store.set(kept, "before", 60)
+    with pytest.raises(Exception) as failed:
+        async with store.transaction() as tx:
+            await tx.set(first, "1", 60)
+            await tx.delete(kept)
+            await tx.replace(kept, "x", 60)
+            await tx.set("k" * 300, "too long a key", 60)
+    assert "StringDataRightTruncation" in type(failed.value).__name__, repr(failed.value)
+    assert await store.get(first) is None and await store.get(kept) == "before"
+    assert await store.incr(first, 60) == 1 and await store.incr(first, 60) == 2
+
+
 async def test_the_key_ring_outlives_a_database_outage(settings):
     """JWKS and signing keep working from the keys already held while the database is away."""
     from govsignin.services import build_services

@@ -6,6 +6,10 @@ def create_store(settings, engine) -> Store:
         from govsignin.store.redis import RedisStore
 
         return RedisStore(settings.redis_url)
-    from govsignin.store.database import DatabaseStore, SQLiteStore
+    from govsignin.store.database import DatabaseStore, PostgresStore, SQLiteStore
 
-    return SQLiteStore(engine) if engine.dialect.driver == "aiosqlite" else DatabaseStore(engine)
+    if engine.dialect.driver == "aiosqlite":
+        return SQLiteStore(engine)
+    if engine.dialect.driver == "asyncpg":
+        return PostgresStore(engine)
+    return DatabaseStore(engine)

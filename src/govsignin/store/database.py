@@ -14,6 +14,7 @@ running between), and dropped if the block raises.
 
 from __future__ import annotations
 
+import itertools
 import time
 from contextlib import asynccontextmanager
 
@@ -241,6 +242,100 @@ class DatabaseStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(delete(T).where(and_(T.c.expires_at <= time.time())))
         return result.rowcount or 0
+
+
+class PostgresStore(DatabaseStore):
+    """DatabaseStore on PostgreSQL, each operation one statement on a kept asyncpg connection
+    (db/hot.py) rather than a transaction through SQLAlchemy's pool: ~30 us of CPU a statement
+    against ~340 (db/hot.py's measurement), and a sign-in makes ~20 store calls.
+
+    The same Core statements, compiled once for the dialect. A statement on its own commits by
+    itself (asyncpg outside a transaction block); `transaction()` is the Redis store's batch:
+    reads run at once, writes are queued and committed together in one transaction on one
+    connection at the end, and dropped if the block raises. So no connection is held while the
+    caller's block awaits other work, and the hot connections (a few per worker) cannot all be
+    held by blocks waiting for one of them.
+    """
+
+    _STATEMENTS = ("get", "set", "add", "replace", "pop", "incr")
+
+    def __init__(self, engine: AsyncEngine):
+        super().__init__(engine)
+        self._hot = hot(engine)
+        self._sql = {name: compiled(engine.dialect, getattr(self._ops, f"_{name}"))[:2] for name in self._STATEMENTS}
+        self._delete_sql = f'DELETE FROM {T.name} WHERE "key" = ANY($1::varchar[])'
+
+    def _args(self, name: str, params: dict) -> tuple[str, tuple]:
+        sql, order = self._sql[name]
+        return sql, arguments(order, params)
+
+    async def _fetch(self, name: str, params: dict) -> list:
+        sql, args = self._args(name, params)
+        async with self._hot.pg() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def get(self, key: str) -> str | None:
+        rows = await self._fetch("get", {"key": key, "now": time.time()})
+        return rows[0][0] if rows else None
+
+    async def add(self, key: str, value: str, ttl: float) -> bool:
+        now = time.time()
+        return bool(await self._fetch("add", {"key": key, "value": value, "expires_at": now + ttl, "now": now}))
+
+    async def pop(self, key: str) -> str | None:
+        rows = await self._fetch("pop", {"key": key})
+        if not rows or rows[0][1] <= time.time():
+            return None
+        return rows[0][0]
+
+    async def incr(self, key: str, ttl: float) -> int:
+        now = time.time()
+        rows = await self._fetch("incr", {"key": key, "now": now, "expires_at": now + ttl})
+        return int(rows[0][0])
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self.write_batch([("set", key, value, ttl)])
+
+    async def set_many(self, items) -> None:
+        ops = [("set", k, v, ttl) for k, v, ttl in items]
+        if ops:
+            await self.write_batch(ops)
+
+    async def replace(self, key: str, value: str, ttl: float) -> None:
+        await self.write_batch([("replace", key, value, ttl)])
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self.write_batch([("delete", *keys)])
+
+    def transaction(self) -> WriteBatch:
+        return WriteBatch(self)
+
+    async def write_batch(self, ops: list[tuple]) -> None:
+        """Queued writes (store/base.WriteBatch), in order: one statement on its own, or one
+        transaction for several."""
+        now = time.time()
+        async with self._hot.pg() as conn:
+            if len(ops) == 1 or (len(ops) == sum(op[0] == "set" for op in ops)):
+                await self._write(conn, ops, now)  # one statement (executemany is one too)
+                return
+            async with conn.transaction():
+                await self._write(conn, ops, now)
+
+    async def _write(self, conn, ops: list[tuple], now: float) -> None:
+        for is_set, run in itertools.groupby(ops, key=lambda op: op[0] == "set"):
+            if is_set:  # consecutive sets: one executemany
+                rows = [self._args("set", {"key": op[1], "value": op[2], "expires_at": now + op[3]})[1] for op in run]
+                sql = self._sql["set"][0]
+                await (conn.execute(sql, *rows[0]) if len(rows) == 1 else conn.executemany(sql, rows))
+                continue
+            for op in run:
+                if op[0] == "replace":
+                    sql, args = self._args("replace", {"the_key": op[1], "now": now, "new_value": op[2],
+                                                       "new_expires_at": now + op[3]})
+                    await conn.execute(sql, *args)
+                else:
+                    await conn.execute(self._delete_sql, list(op[1:]))
 
 
 class SQLiteStore(DatabaseStore):
