@@ -180,3 +180,27 @@ async def test_a_cancelled_caller_does_not_strand_the_others(services):
     mine = [e for e in await events_after(services.engine, before) if e["details"].get("run") == run]
     assert len(mine) in (29, 30)  # the cancelled caller's event may still have been appended
     assert (await verify_chain(services.engine))["ok"]
+
+
+async def test_sign_ins_appended_together_write_each_service_use_with_its_event(services):
+    """Under load sign-in events are appended in batches, each carrying its service-use upsert
+    (record_with). A batch writes every upsert in its transaction, the same row twice included,
+    and the chain stays whole."""
+    from govsignin.accounts.service_uses import service_use_statement, service_uses
+
+    run = uuid.uuid4().hex
+    users = [await services.accounts.create(f"batch-{run}-{n}@example.gov.uk", "correct horse battery staple")
+             for n in range(3)]
+    # user 0 signs in to service a twice at once; users 1 and 2 to a and b
+    visits = [(users[0], "svc-a"), (users[0], "svc-a"), (users[1], "svc-a"), (users[1], "svc-b"), (users[2], "svc-b")]
+    before, _ = await chain_head(services.engine)
+    await asyncio.gather(*(
+        services.audit.record_with(service_use_statement(services, user.id, client), EventTag.LoginSuccess,
+                                   user_id=user.id, client_id=client, run=run)
+        for user, client in visits * 4  # 20 at once: most of them are appended in batches
+    ))
+    mine = [e for e in await events_after(services.engine, before) if e["details"].get("run") == run]
+    assert len(mine) == 20
+    used = {u.id: sorted(s.client_id for s in await service_uses(services, u.id)) for u in users}
+    assert used == {users[0].id: ["svc-a"], users[1].id: ["svc-a", "svc-b"], users[2].id: ["svc-b"]}
+    assert (await verify_chain(services.engine))["ok"]
