@@ -90,6 +90,10 @@ class Settings:
     port: int = 8000
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    db_hot_connections: int = Field(
+        default=4,
+        description="Of each worker's pool, the connections kept by the hot paths (sign-in reads, audit appends, the store without Redis)",
+    )
 
     # Keys and secrets
     key_encryption_key: str = Field(
@@ -193,6 +197,23 @@ class Settings:
             else:
                 value = f.default
             setattr(self, f.name, _coerce(f.name, hints[f.name], value))
+        self._check_pool_sizes()
+
+    def _check_pool_sizes(self) -> None:
+        """The pool must leave room beside the hot paths' kept connections: if they held every
+        connection, every other statement (pages, the command line, background work) would
+        wait 30 s for one and answer 503."""
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            raise SettingsError(
+                f"{ENV_PREFIX}DB_POOL_SIZE must be at least 1 and {ENV_PREFIX}DB_MAX_OVERFLOW at least 0."
+            )
+        most = self.db_pool_size + self.db_max_overflow - 1
+        if not 1 <= self.db_hot_connections <= most:
+            raise SettingsError(
+                f"{ENV_PREFIX}DB_HOT_CONNECTIONS: {self.db_hot_connections} must be between 1 and "
+                f"{most} ({ENV_PREFIX}DB_POOL_SIZE + {ENV_PREFIX}DB_MAX_OVERFLOW - 1), so that "
+                "other work always has a connection."
+            )
 
     def model_copy(self, update: dict | None = None) -> Settings:
         """A copy with some fields replaced (as pydantic's, not re-validated)."""

@@ -51,6 +51,25 @@ def test_a_bad_value_names_its_variable(monkeypatch, variable, value):
     assert str(refused.value).startswith(f"{variable}: ")
 
 
+@pytest.mark.parametrize("sizes", [
+    {"GOVSIGNIN_DB_HOT_CONNECTIONS": "0"},
+    {"GOVSIGNIN_DB_POOL_SIZE": "2", "GOVSIGNIN_DB_MAX_OVERFLOW": "0", "GOVSIGNIN_DB_HOT_CONNECTIONS": "2"},
+    {"GOVSIGNIN_DB_POOL_SIZE": "0"},
+    {"GOVSIGNIN_DB_MAX_OVERFLOW": "-1"},
+])
+def test_the_pool_must_leave_a_connection_beside_the_hot_paths(monkeypatch, sizes):
+    for variable, value in sizes.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as refused:
+        Settings()
+    assert str(refused.value).startswith("GOVSIGNIN_DB_")
+
+
+def test_the_largest_hot_share_the_pool_allows_is_accepted():
+    s = Settings(db_pool_size=2, db_max_overflow=1, db_hot_connections=2)
+    assert (s.db_pool_size + s.db_max_overflow, s.db_hot_connections) == (3, 2)
+
+
 def test_model_copy_replaces_only_what_it_is_given():
     s = Settings(port=8100)
     copy = s.model_copy(update={"code_ttl": 60})

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from govsignin.config import Settings
+from govsignin.db.hot import keep_connections
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -34,6 +35,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
     )
     _ping_idle_connections(engine)
+    keep_connections(engine, settings.db_hot_connections)
     return engine
 
 

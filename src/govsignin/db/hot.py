@@ -16,7 +16,7 @@ exactly as SQLAlchemy stores and reads them.
   aiosqlite on a connection kept from the engine's pool (`sqlite_driver`), which waits as every
   other write does. Nothing else runs on the loop while a statement runs, so no statement is
   ever interleaved with another.
-- PostgreSQL: up to `size` asyncpg connections checked out of the engine's pool (the dialect set
+- PostgreSQL: up to GOVSIGNIN_DB_HOT_CONNECTIONS asyncpg connections checked out of the engine's pool (the dialect set
   them up: JSON codecs and the rest) and kept, handed out one caller at a time without asyncpg's
   pool reset. A connection that fails is invalidated (the engine's pool replaces it) and the
   error goes up as `DatabaseUnavailable` when it is an outage (web/errors.py: a 503).
@@ -31,9 +31,12 @@ import weakref
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from govsignin.config import Settings
 from govsignin.db.outages import dependency_outage
 
-PG_CONNECTIONS = 4  # per worker; the engine's pool keeps serving everything else
+# Per worker, for an engine not made by db/engine.py (which sizes it from the settings); the
+# engine's pool serves everything else.
+DEFAULT_PG_CONNECTIONS = Settings.db_hot_connections
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -89,15 +92,21 @@ def hot(engine: AsyncEngine) -> _Hot:
     return found
 
 
+def keep_connections(engine: AsyncEngine, connections: int) -> None:
+    """Size the hot paths' share of this engine's pool (db/engine.py, from the settings)."""
+    _HOT[engine] = _Hot(engine, connections)
+
+
 class _Hot:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, connections: int = DEFAULT_PG_CONNECTIONS):
         self.engine = engine
+        self.connections = connections
         self.sqlite = engine.dialect.driver == "aiosqlite"
         self._sync: sqlite3.Connection | None = None
         self._kept: dict[str, tuple] = {}  # name -> (SQLAlchemy AsyncConnection, driver connection)
         self._lock = asyncio.Lock()
         self._pg_free: list[tuple] = []
-        self._pg_slots = asyncio.Semaphore(PG_CONNECTIONS)
+        self._pg_slots = asyncio.Semaphore(connections)
 
     # SQLite ------------------------------------------------------------------------------------
 
