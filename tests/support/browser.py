@@ -32,7 +32,7 @@ from contextlib import asynccontextmanager
 import pyotp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright, expect
 
 CHROMIUM = os.environ.get("GOVSIGNIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,6 +47,9 @@ CHROMIUM_ARGS = [
 ]
 # How long one step (a click, a page load, a field appearing) may take before a test fails.
 STEP_TIMEOUT_MS = 15_000
+# `expect(...)` assertions too: their own default is 5 s, which a form post answered after a
+# busy moment on a loaded CI host can outlast (a page still showing the previous answer).
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 @asynccontextmanager
