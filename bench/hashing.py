@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -35,14 +36,25 @@ def measure(at_once: int, slices: int, per_slice: int) -> dict:
     settings = Settings()
     alone = Yardstick(settings, per_slice)
     together = Yardstick(settings, per_slice, at_once) if at_once > 1 else alone
+    # The same verification alone with its block on 4 KiB pages, slice for slice beside the one
+    # on huge pages (accounts/huge_pages.py): what the huge pages save, paired against the drift.
+    small = Yardstick(settings.model_copy(update={"argon2_huge_pages": False}), per_slice) \
+        if settings.argon2_huge_pages else None
     try:
-        for _ in range(slices):  # alternately, so both see the same drift
+        for _ in range(slices):  # alternately, so all see the same drift
             alone.take()
+            if small is not None:
+                small.take()
             if together is not alone:
                 together.take()
     finally:
-        alone.close()
-        together.close()
+        for yardstick in (alone, together, small):
+            if yardstick is not None:
+                yardstick.close()
+    pages = None
+    if small is not None:
+        paired = statistics.median(h / s for h, s in zip(alone.slices, small.slices))
+        pages = {"small_pages_ms": round(small.ms, 3), "huge_over_small_paired": round(paired, 3)}
     cores = PEAK * SIGN_IN_OVER_HASH * together.ms / 1000 / BUSY
     return {
         "parameters": {"memory_kib": settings.argon2_memory_kib, "time_cost": settings.argon2_time_cost,
@@ -54,6 +66,7 @@ def measure(at_once: int, slices: int, per_slice: int) -> dict:
         "at_once_spread_ms": [round(x, 3) for x in together.spread_ms],
         "contention": round(together.ms / alone.ms, 3),
         "cores_for_peak": round(cores, 1),
+        "huge_pages": pages,
     }
 
 
@@ -65,6 +78,9 @@ def table(result: dict) -> str:
         f"median of {slices} slices of {result['sizes']['per_slice']}:",
         f"  {'alone':22s} {result['alone_ms']:7.2f} ms",
         f"  {f'{n} at once':22s} {result['at_once_ms']:7.2f} ms  (× {result['contention']:.2f})",
+        *([f"  {'alone, 4 KiB pages':22s} {result['huge_pages']['small_pages_ms']:7.2f} ms  "
+           f"(huge ÷ small pages, paired slices: {result['huge_pages']['huge_over_small_paired']:.3f})"]
+          if result["huge_pages"] else []),
         f"  cores for {PEAK:,} sign-ins/s at {BUSY:.0%} busy: {PEAK:,} × {SIGN_IN_OVER_HASH} × "
         f"{result['at_once_ms']:.2f} ms ÷ {BUSY} ≈ {result['cores_for_peak']:.0f}",
     ])

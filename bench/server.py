@@ -69,6 +69,15 @@ def threads_named(pid: int, name: str) -> int:
     return count
 
 
+def anon_huge_pages_kib(pid: int) -> int:
+    """AnonHugePages of a process (kB), 0 where the kernel does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")), 0)
+    except OSError:
+        return 0
+
+
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -177,6 +186,7 @@ class Server:
     switch_interval: float | None = None  # sys.setswitchinterval in the server (an experiment)
     workers: int = 1  # `serve --workers N` (uvicorn's supervisor plus N worker processes when N > 1)
     argon2_threads: int = 0  # GOVSIGNIN_ARGON2_THREADS (0: the server's default, the cores per worker)
+    argon2_huge_pages: bool = True  # GOVSIGNIN_ARGON2_HUGE_PAGES (the server's default: on)
     process: subprocess.Popen | None = None
 
     @property
@@ -195,6 +205,8 @@ class Server:
             env["GOVSIGNIN_REDIS_URL"] = self.redis_url
         if self.argon2_threads:
             env["GOVSIGNIN_ARGON2_THREADS"] = str(self.argon2_threads)
+        if not self.argon2_huge_pages:
+            env["GOVSIGNIN_ARGON2_HUGE_PAGES"] = "false"
         return env
 
     def settings(self):
@@ -202,7 +214,8 @@ class Server:
         from govsignin.config import Settings
 
         return Settings(env="development", database_url=self.database_url, issuer=self.url, port=self.port,
-                        redis_url=self.redis_url, argon2_threads=self.argon2_threads, workers=self.workers)
+                        redis_url=self.redis_url, argon2_threads=self.argon2_threads, workers=self.workers,
+                        argon2_huge_pages=self.argon2_huge_pages)
 
     def start(self, timeout: float = 60) -> Server:
         cmd = [sys.executable, "-m", "govsignin", "serve", "--port", str(self.port), "--workers", str(self.workers)]
@@ -238,6 +251,10 @@ class Server:
     def hashing_threads(self) -> int:
         """How many hashing threads the server runs (one worker)."""
         return threads_named(self.process.pid, "argon2")
+
+    def huge_pages_kib(self) -> int:
+        """The server's anonymous memory on transparent huge pages (the hashing threads' blocks)."""
+        return anon_huge_pages_kib(self.process.pid)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -165,6 +165,7 @@ async def measure_runs(server: Server, runs: int, sign_ins: int, concurrency: in
                     "argon2_slices_ms": [round(1000 * x, 3) for x in alone.slices],
                     "argon2_spread_ms": [fastest, slowest],
                     "hashing_threads": at_once, "server_hashing_threads": server.hashing_threads(),
+                    "server_huge_pages_kib": server.huge_pages_kib(),
                     "argon2_together_ms": together.ms,
                     "ratio_to_together": total / together.ms})
         print(f"bench: run {n + 1}/{runs}: sign-in {total:.2f} ms (hash in the server {hashing:.2f}), argon2id "
@@ -244,6 +245,8 @@ def main(argv=None) -> int:
     parser.add_argument("--output", help="also write the JSON result to this file")
     parser.add_argument("--argon2-threads", type=int, default=0,
                         help="GOVSIGNIN_ARGON2_THREADS for the server (0: its default, the cores)")
+    parser.add_argument("--argon2-small-pages", action="store_true",
+                        help="GOVSIGNIN_ARGON2_HUGE_PAGES=false, for the server and the yardsticks alike")
     parser.add_argument("--cprofile", metavar="FILE",
                         help="run the server under cProfile, stats to FILE (inflates the CPU figures)")
     args = parser.parse_args(argv)
@@ -253,7 +256,8 @@ def main(argv=None) -> int:
     server = None
     try:
         server = Server(db.url, redis_url="redis://127.0.0.1:6379/5" if args.redis else None,
-                        cprofile=args.cprofile, argon2_threads=args.argon2_threads).start()
+                        cprofile=args.cprofile, argon2_threads=args.argon2_threads,
+                        argon2_huge_pages=not args.argon2_small_pages).start()
         runs = asyncio.run(measure_runs(server, args.runs, args.sign_ins, args.concurrency, args.argon2))
     finally:
         if server:
@@ -264,7 +268,7 @@ def main(argv=None) -> int:
         "store": "Redis" if args.redis else args.database,
         "database": args.database,
         "sizes": {"runs": args.runs, "sign_ins": args.sign_ins, "concurrency": args.concurrency, "argon2": args.argon2,
-                  "argon2_threads": args.argon2_threads},
+                  "argon2_threads": args.argon2_threads, "argon2_huge_pages": not args.argon2_small_pages},
         "runs": runs,
         "summary": summarise(runs),
         "elapsed_s": round(time.perf_counter() - started, 1),

@@ -28,17 +28,22 @@ class Yardstick:
     - `at_once=1` is the yardstick the issue names, one verification alone. With `at_once` equal to
       the server's hashing threads, it is the same verification as the server runs it at load:
       that many 19 MiB blocks at once, which on this host's 32 MiB L3 cost each other ~8 %.
-    - Alone, it runs on the calling thread (the bench's main thread, as before slices). At once,
-      on threads that live as long as the yardstick, so each keeps its block, as the server's do."""
+    - Alone or at once, it runs on threads that live as long as the yardstick and are prepared
+      as the server's hashing threads are (`prepare_hashing_thread`: each keeps its block, on huge
+      pages unless GOVSIGNIN_ARGON2_HUGE_PAGES=false). Until the ninth session the alone one ran
+      on the bench's main thread, whose block glibc's main arena keeps on 4 KiB pages: with the
+      server on huge pages that would have been a slower floor than the server's own, and a
+      ratio that flattered."""
 
     def __init__(self, settings, per_slice: int, at_once: int = 1):
-        from govsignin.accounts.passwords import Passwords
+        from govsignin.accounts.passwords import Passwords, prepare_hashing_thread
 
         passwords = Passwords(settings)
         self.hasher, self.per_slice, self.at_once, self.slices = passwords.hasher, max(1, per_slice), at_once, []
+        self.encoded = passwords.hash_sync(load.PASSWORD)
         passwords.pool.shutdown()
-        self.encoded = self.hasher.hash(load.PASSWORD)
-        self.pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="yardstick") if at_once > 1 else None
+        self.pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="yardstick",
+                                       initializer=prepare_hashing_thread, initargs=(settings.argon2_huge_pages,))
 
     def _slice(self, together: threading.Barrier) -> float:
         together.wait()  # all threads hash at the same moment, as the server's do at load
@@ -50,15 +55,11 @@ class Yardstick:
 
     def take(self) -> None:
         together = threading.Barrier(self.at_once)
-        if self.pool is None:  # alone: on this thread, as the yardstick always was
-            self.slices.append(self._slice(together))
-            return
         threads = [self.pool.submit(self._slice, together) for _ in range(self.at_once)]
         self.slices.append(statistics.fmean(t.result() for t in threads))
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+        self.pool.shutdown()
 
     @property
     def ms(self) -> float:

@@ -141,6 +141,10 @@ class Settings:
         default=0,
         description="Hashing threads per worker (each keeps one 19 MiB block); 0: the cores divided among the workers",
     )
+    argon2_huge_pages: bool = Field(
+        default=True,
+        description="Hashing threads ask for their 19 MiB block on transparent huge pages (Linux): ~7 % less CPU a hash",
+    )
     workers: int = Field(default=1, description="Worker processes of this instance (set by `serve --workers`)")
     keep_alive_seconds: int = Field(
         default=75,

