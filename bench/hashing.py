@@ -20,6 +20,7 @@ import sys
 import time
 
 from bench.machine import machine
+from bench.server import anon_huge_pages_kib
 from bench.output import emit
 from bench.yardstick import Yardstick
 
@@ -41,12 +42,14 @@ def measure(at_once: int, slices: int, per_slice: int) -> dict:
     small = Yardstick(settings.model_copy(update={"argon2_huge_pages": False}), per_slice) \
         if settings.argon2_huge_pages else None
     try:
-        for _ in range(slices):  # alternately, so all see the same drift
-            alone.take()
-            if small is not None:
-                small.take()
+        for n in range(slices):  # alternately, so all see the same drift
+            # huge and small pages in turn first: whichever goes second finds the first's caches
+            for yardstick in ((alone, small) if n % 2 else (small, alone)):
+                if yardstick is not None:
+                    yardstick.take()
             if together is not alone:
                 together.take()
+        huge_kib = anon_huge_pages_kib(os.getpid())
     finally:
         for yardstick in (alone, together, small):
             if yardstick is not None:
@@ -54,7 +57,9 @@ def measure(at_once: int, slices: int, per_slice: int) -> dict:
     pages = None
     if small is not None:
         paired = statistics.median(h / s for h, s in zip(alone.slices, small.slices))
-        pages = {"small_pages_ms": round(small.ms, 3), "huge_over_small_paired": round(paired, 3)}
+        pages = {"small_pages_ms": round(small.ms, 3), "huge_over_small_paired": round(paired, 3),
+                 # ~16 MiB for each thread on huge pages (alone's, together's): 0 if the kernel gave none
+                 "process_huge_pages_kib": huge_kib}
     cores = PEAK * SIGN_IN_OVER_HASH * together.ms / 1000 / BUSY
     return {
         "parameters": {"memory_kib": settings.argon2_memory_kib, "time_cost": settings.argon2_time_cost,

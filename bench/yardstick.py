@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from bench import load
 
@@ -36,14 +35,15 @@ class Yardstick:
       ratio that flattered."""
 
     def __init__(self, settings, per_slice: int, at_once: int = 1):
-        from govsignin.accounts.passwords import Passwords, prepare_hashing_thread
+        from govsignin.accounts.passwords import Passwords
 
-        passwords = Passwords(settings)
+        # The hashing pool itself, with `at_once` threads: prepared as the server's are. Kept for
+        # the yardstick's life, so no other yardstick's thread inherits its glibc arena (and
+        # with it a block already on huge or small pages) when its thread ends.
+        passwords = Passwords(settings.model_copy(update={"argon2_threads": at_once}))
         self.hasher, self.per_slice, self.at_once, self.slices = passwords.hasher, max(1, per_slice), at_once, []
         self.encoded = passwords.hash_sync(load.PASSWORD)
-        passwords.pool.shutdown()
-        self.pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="yardstick",
-                                       initializer=prepare_hashing_thread, initargs=(settings.argon2_huge_pages,))
+        self.pool = passwords.pool
 
     def _slice(self, together: threading.Barrier) -> float:
         together.wait()  # all threads hash at the same moment, as the server's do at load

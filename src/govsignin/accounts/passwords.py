@@ -16,7 +16,7 @@ and it is why the pool is sized per worker, not per core: returning the block af
 (mmap for each) cost ~2 ms of CPU per verification, the kernel zeroing 19 MiB each time
 (docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
 no other thread keeps a block. Each thread asks for that block on huge pages (accounts/huge_pages.py,
-GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~7 % less CPU.
+GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
 """
 
 from __future__ import annotations
