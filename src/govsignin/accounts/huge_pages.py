@@ -21,7 +21,7 @@ it) leaves the thread on ordinary pages: hashing works the same, a little slower
 from __future__ import annotations
 
 import ctypes
-import platform
+import os
 import sys
 
 HEAP_MAX_SIZE = 64 << 20  # glibc's thread-arena heap size and alignment on 64-bit
@@ -31,7 +31,7 @@ MADV_HUGEPAGE = 14  # <sys/mman.h> on Linux
 def advise_this_threads_heap() -> bool:
     """Ask for huge pages on the calling thread's glibc arena heap. True if the kernel took the
     advice (it may still give small pages if it has no huge page free at the moment)."""
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc" or ctypes.sizeof(ctypes.c_void_p) != 8:
+    if sys.platform != "linux" or not _glibc() or ctypes.sizeof(ctypes.c_void_p) != 8:
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -48,6 +48,14 @@ def advise_this_threads_heap() -> bool:
             return False  # the main arena (sbrk) or a layout this code does not know: leave it
         return libc.madvise(heap, HEAP_MAX_SIZE, MADV_HUGEPAGE) == 0
     except (OSError, AttributeError, ValueError):
+        return False
+
+
+def _glibc() -> bool:
+    """The C library this process runs on is glibc (its arenas are what this module knows)."""
+    try:
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (ValueError, OSError, AttributeError):  # musl and others do not name themselves
         return False
 
 
