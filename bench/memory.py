@@ -291,6 +291,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sign-ins", type=int, default=300, help="full sign-ins in the warm-up (= sessions)")
     parser.add_argument("--tokens", type=int, default=300, help="silent SSO + token exchanges in the warm-up")
     parser.add_argument("--concurrency", type=int, default=4, help="browsers signing in at once")
+    parser.add_argument("--argon2-small-pages", action="store_true",
+                        help="GOVSIGNIN_ARGON2_HUGE_PAGES=false: the hashing blocks on 4 KiB pages")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--output", help="also write the JSON result to this file")
     args = parser.parse_args(argv)
@@ -303,7 +305,8 @@ def main(argv=None) -> int:
     try:
         if redis_url:
             flush_redis()
-        server = Server(db.url, redis_url=redis_url, workers=args.workers).start()
+        server = Server(db.url, redis_url=redis_url, workers=args.workers,
+                        argon2_huge_pages=not args.argon2_small_pages).start()
         time.sleep(1 if args.workers == 1 else 3)  # every worker up
         log(f"govsignin serve pid {server.process.pid}, workers {workers(server)} on {server.url}")
         measured = asyncio.run(warm_up(server, args.store, args.sign_ins, args.tokens, args.concurrency))
@@ -314,7 +317,8 @@ def main(argv=None) -> int:
         if redis_url:
             flush_redis()
     result = {"database": args.database, "store": args.store, "workers": args.workers,
-              "sizes": {"sign_ins": args.sign_ins, "tokens": args.tokens, "concurrency": args.concurrency},
+              "sizes": {"sign_ins": args.sign_ins, "tokens": args.tokens, "concurrency": args.concurrency,
+                        "argon2_huge_pages": not args.argon2_small_pages},
               "machine": info, **measured, "elapsed_s": round(time.perf_counter() - started, 1)}
     result["summary"] = summarise(measured, args.store)
     return emit(result, args, table, log)
