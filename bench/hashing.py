@@ -20,7 +20,6 @@ import sys
 import time
 
 from bench.machine import machine
-from bench.server import anon_huge_pages_kib
 from bench.output import emit
 from bench.yardstick import Yardstick
 
@@ -32,6 +31,7 @@ BUSY = 0.6  # cores at most 60 % busy at the peak (docs/operations.md)
 
 
 def measure(at_once: int, slices: int, per_slice: int) -> dict:
+    from govsignin.accounts.huge_pages import anon_huge_pages_kib
     from govsignin.config import Settings
 
     settings = Settings()
@@ -49,7 +49,7 @@ def measure(at_once: int, slices: int, per_slice: int) -> dict:
                     yardstick.take()
             if together is not alone:
                 together.take()
-        huge_kib = anon_huge_pages_kib(os.getpid())
+        huge_kib = anon_huge_pages_kib()
     finally:
         for yardstick in (alone, together, small):
             if yardstick is not None:

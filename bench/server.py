@@ -69,15 +69,6 @@ def threads_named(pid: int, name: str) -> int:
     return count
 
 
-def anon_huge_pages_kib(pid: int) -> int:
-    """AnonHugePages of a process (kB), 0 where the kernel does not say."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")), 0)
-    except OSError:
-        return 0
-
-
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -254,6 +245,8 @@ class Server:
 
     def huge_pages_kib(self) -> int:
         """The server's anonymous memory on transparent huge pages (the hashing threads' blocks)."""
+        from govsignin.accounts.huge_pages import anon_huge_pages_kib
+
         return anon_huge_pages_kib(self.process.pid)
 
     def stop(self) -> None:

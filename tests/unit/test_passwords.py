@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from govsignin.accounts.huge_pages import kernel_mode
 from govsignin.accounts.passwords import HASHING_NICENESS, Passwords
 from govsignin.config import Settings
 
@@ -43,27 +44,19 @@ async def test_hashing_threads_run_below_the_event_loop(passwords):
     assert os.getpriority(os.PRIO_PROCESS, loop_tid) == loop_nice  # the loop itself is untouched
 
 
-def _thp_available() -> bool:
-    try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            return "[never]" not in f.read()
-    except OSError:
-        return False
-
-
 _BLOCK_ON_PAGES = """
 import sys
+from govsignin.accounts.huge_pages import anon_huge_pages_kib
 from govsignin.accounts.passwords import Passwords
 from govsignin.config import Settings
 p = Passwords(Settings(argon2_threads=1, argon2_memory_kib=19456, argon2_huge_pages=sys.argv[1] == "on"))
 for _ in range(3):  # the first block is mmapped and given back; later ones stay in the thread's arena
     assert p.hash_sync("a password") != ""
-with open("/proc/self/smaps_rollup") as f:
-    print(next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")))
+print(anon_huge_pages_kib())
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not _thp_available(),
+@pytest.mark.skipif(kernel_mode() in (None, "never"),
                     reason="transparent huge pages are a Linux kernel feature, switched off here")
 def test_a_hashing_threads_block_lies_on_huge_pages_unless_switched_off():
     """accounts/huge_pages.py: each hashing thread's kept 19 MiB block on 2 MiB pages (most of it:
@@ -76,7 +69,7 @@ def test_a_hashing_threads_block_lies_on_huge_pages_unless_switched_off():
         return int(proc.stdout.strip())
 
     on, off = huge_kib("on"), huge_kib("off")
-    assert off == 0
+    assert off <= (on - 12 * 1024 if kernel_mode() == "always" else 0), (on, off)  # "always": other memory too
     assert on >= 12 * 1024, on  # of the 19 MiB block
 
 

@@ -67,7 +67,6 @@ async def test_an_outage_becomes_database_unavailable_and_the_connection_is_drop
     assert lease_hot._pg_slots._value == 3
 
 
-
 async def test_the_hot_paths_keep_as_many_connections_as_the_settings_say(database_url, backend):
     """GOVSIGNIN_DB_HOT_CONNECTIONS: a third caller waits while two leases are out, and gets the
     connection the first gives back (the pool's other connections stay for everything else)."""

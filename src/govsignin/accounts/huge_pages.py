@@ -13,7 +13,8 @@ How: each hashing thread mallocs its block from its own glibc arena and keeps it
 (HEAP_MAX_SIZE, 64 MiB on 64-bit), so the thread finds its own heap from any small allocation
 of its own, and advises the kernel to back it with huge pages (MADV_HUGEPAGE) before the block is
 first touched. That works with the kernel's THP setting at `madvise` (a common default) as well
-as `always`, and does nothing at `never`.
+as `always`, and does nothing at `never`. Switched off (GOVSIGNIN_ARGON2_HUGE_PAGES=false), the
+thread advises the opposite (MADV_NOHUGEPAGE), so the block stays on 4 KiB pages even at `always`.
 
 Anything unexpected (another OS or C library, a kernel without THP, a heap not where glibc puts
 it) leaves the thread on ordinary pages: hashing works the same, a little slower."""
@@ -25,12 +26,13 @@ import os
 import sys
 
 HEAP_MAX_SIZE = 64 << 20  # glibc's thread-arena heap size and alignment on 64-bit
-MADV_HUGEPAGE = 14  # <sys/mman.h> on Linux
+MADV_HUGEPAGE, MADV_NOHUGEPAGE = 14, 15  # <sys/mman.h> on Linux
 
 
-def advise_this_threads_heap() -> bool:
-    """Ask for huge pages on the calling thread's glibc arena heap. True if the kernel took the
-    advice (it may still give small pages if it has no huge page free at the moment)."""
+def advise_this_threads_heap(huge: bool = True) -> bool:
+    """Ask for huge pages (or, with huge=False, for none) on the calling thread's glibc arena
+    heap. True if the kernel took the advice (it may still give small pages if it has no huge
+    page free at the moment)."""
     if sys.platform != "linux" or not _glibc() or ctypes.sizeof(ctypes.c_void_p) != 8:
         return False
     try:
@@ -46,7 +48,7 @@ def advise_this_threads_heap() -> bool:
         heap = probe & ~(HEAP_MAX_SIZE - 1)
         if not _anonymous_mapping_starts_at(heap):
             return False  # the main arena (sbrk) or a layout this code does not know: leave it
-        return libc.madvise(heap, HEAP_MAX_SIZE, MADV_HUGEPAGE) == 0
+        return libc.madvise(heap, HEAP_MAX_SIZE, MADV_HUGEPAGE if huge else MADV_NOHUGEPAGE) == 0
     except (OSError, AttributeError, ValueError):
         return False
 
@@ -63,3 +65,22 @@ def _anonymous_mapping_starts_at(address: int) -> bool:
     start = f"{address:08x}-"
     with open("/proc/self/maps") as maps:
         return any(line.startswith(start) and len(line.split()) == 5 for line in maps)
+
+
+def anon_huge_pages_kib(pid: int | str = "self") -> int:
+    """How much of a process's anonymous memory is on transparent huge pages (kB, the kernel's
+    AnonHugePages), 0 where the kernel does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")), 0)
+    except OSError:
+        return 0
+
+
+def kernel_mode() -> str | None:
+    """The kernel's THP setting ("always", "madvise" or "never"), None where it has none."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().split("[", 1)[1].split("]", 1)[0]
+    except (OSError, IndexError):
+        return None

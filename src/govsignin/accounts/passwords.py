@@ -85,8 +85,7 @@ def prepare_hashing_thread(huge_pages: bool = True) -> None:
     block's memory on huge pages. The bench's yardstick prepares its threads the same way, so
     that it times the hash exactly as the server runs it."""
     _lower_priority()
-    if huge_pages:
-        advise_this_threads_heap()
+    advise_this_threads_heap(huge=huge_pages)
 
 
 def _lower_priority() -> None:

@@ -16,8 +16,8 @@ exactly as SQLAlchemy stores and reads them.
   aiosqlite on a connection kept from the engine's pool (`sqlite_driver`), which waits as every
   other write does. Nothing else runs on the loop while a statement runs, so no statement is
   ever interleaved with another.
-- PostgreSQL: up to GOVSIGNIN_DB_HOT_CONNECTIONS asyncpg connections checked out of the engine's pool (the dialect set
-  them up: JSON codecs and the rest) and kept, handed out one caller at a time without asyncpg's
+- PostgreSQL: up to GOVSIGNIN_DB_HOT_CONNECTIONS asyncpg connections checked out of the
+  engine's pool (the dialect set them up: JSON codecs and the rest) and kept, handed out one caller at a time without asyncpg's
   pool reset. A connection that fails is invalidated (the engine's pool replaces it) and the
   error goes up as `DatabaseUnavailable` when it is an outage (web/errors.py: a 503).
 """
@@ -100,7 +100,6 @@ def keep_connections(engine: AsyncEngine, connections: int) -> None:
 class _Hot:
     def __init__(self, engine: AsyncEngine, connections: int = DEFAULT_PG_CONNECTIONS):
         self.engine = engine
-        self.connections = connections
         self.sqlite = engine.dialect.driver == "aiosqlite"
         self._sync: sqlite3.Connection | None = None
         self._kept: dict[str, tuple] = {}  # name -> (SQLAlchemy AsyncConnection, driver connection)
