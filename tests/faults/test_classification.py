@@ -32,6 +32,11 @@ def wrapped(orig: Exception) -> DBAPIError:
     wrapped(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")),
     wrapped(asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already")),
     wrapped(asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")),
+    # The server's FATAL was read on an idle connection, its close not yet: asyncpg refuses the
+    # next statement before sending it (the PostgreSQL restart test met it as a 500).
+    wrapped(asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress")),
+    asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
+    asyncpg.exceptions.InternalClientError("not connected"),
     OperationalError("SELECT 1", None, Exception("database is locked")),
     ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed"),
     OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 5432), [Errno 111] ..."),
@@ -48,6 +53,7 @@ def test_outages(exc):
     wrapped(asyncpg.exceptions.UndefinedTableError('relation "users" does not exist')),
     wrapped(asyncpg.exceptions.NumericValueOutOfRangeError("integer out of range")),
     FileNotFoundError(errno.ENOENT, "No such file", "template.html"),
+    asyncpg.exceptions.InternalClientError("_on_result: waiter is None"),  # asyncpg's own fault
     ValueError("a bug"),
 ], ids=lambda e: type(e).__name__)
 def test_bugs_stay_500(exc):

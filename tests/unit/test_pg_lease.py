@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from govsignin.db.hot import DatabaseUnavailable, _Hot
+from govsignin.db.hot import DatabaseUnavailable, StaleConnection, _Hot
 
 
 @pytest.fixture
@@ -94,3 +94,123 @@ async def test_the_hot_paths_keep_as_many_connections_as_the_settings_say(databa
     finally:
         await release(engine)
         await engine.dispose()
+
+
+# --- a kept connection the server closed while it sat idle ----------------------------------------
+
+
+class HoldingProxy:
+    """A TCP proxy to PostgreSQL that passes bytes both ways at once but, when the server closes a
+    connection, holds that close back from the client until `release` is set. It stages the moment
+    between reading the server's FATAL error on an idle connection (a restart, idle_session_timeout,
+    pg_terminate_backend) and reading the close that follows it, when asyncpg's protocol is no
+    longer idle yet the connection does not look closed."""
+
+    def __init__(self):
+        self.server_closed = asyncio.Event()
+        self.release = asyncio.Event()
+        self.tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> int:
+        from tests.support.databases import PG_HOST, PG_PORT
+
+        async def handle(client_reader, client_writer):
+            server_reader, server_writer = await asyncio.open_connection(PG_HOST, PG_PORT)
+
+            async def pipe(reader, writer, holds_close: bool):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+                if holds_close:
+                    self.server_closed.set()
+                    await self.release.wait()
+                writer.close()
+
+            for task in (pipe(client_reader, server_writer, False), pipe(server_reader, client_writer, True)):
+                t = asyncio.ensure_future(task)
+                self.tasks.add(t)
+
+        self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        self.release.set()
+        self.server.close()
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+@pytest.fixture
+async def proxied_hot(database_url, backend):
+    if backend != "postgresql":
+        pytest.skip("the asyncpg lease is PostgreSQL's")
+    from sqlalchemy.engine import make_url
+
+    proxy = HoldingProxy()
+    port = await proxy.start()
+    engine = create_async_engine(make_url(database_url).set(port=port))
+    h = _Hot(engine, connections=2)
+    yield h, proxy
+    proxy.release.set()  # every held close through first: closing a connection waits for it
+    await h.close()
+    await engine.dispose()
+    await proxy.close()
+
+
+BACKEND_PID = "SELECT pg_backend_pid()"
+
+
+async def terminate_backend_and_read_its_error(pid: int, proxy: HoldingProxy, database_url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    admin = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.wait_for(proxy.server_closed.wait(), 10)
+    await asyncio.sleep(0.1)  # the client reads the FATAL error the proxy passed on; the close is held
+
+
+async def test_a_statement_refused_on_a_connection_the_server_closed_is_a_503_not_a_500(proxied_hot, database_url):
+    h, proxy = proxied_hot
+    pid = await h.pg_run(lambda conn: conn.fetchval(BACKEND_PID))
+    [(_, kept)] = h._pg_free
+    await terminate_backend_and_read_its_error(pid, proxy, database_url)
+    assert not kept.is_closed()  # the staged moment: it looks open, its protocol is not idle
+
+    with pytest.raises(StaleConnection) as raised:  # a DatabaseUnavailable: a 503 (web/errors.py)
+        async with h.pg() as conn:
+            await conn.fetchval("SELECT 1")
+    assert "cannot switch to state" in str(raised.value.__cause__)
+    assert h._pg_free == [] and h._pg_slots._value == 2  # dropped, slot given back
+
+
+async def test_pg_run_makes_a_refused_statement_again_on_a_fresh_connection(proxied_hot, database_url):
+    h, proxy = proxied_hot
+    first_pid = await h.pg_run(lambda conn: conn.fetchval(BACKEND_PID))
+    await terminate_backend_and_read_its_error(first_pid, proxy, database_url)
+
+    second_pid = await h.pg_run(lambda conn: conn.fetchval(BACKEND_PID))
+    assert second_pid != first_pid  # answered, on another backend, with no error to the caller
+    assert len(h._pg_free) == 1 and h._pg_slots._value == 2
+
+
+async def test_a_kept_connection_found_closed_is_never_handed_out(proxied_hot, database_url):
+    h, proxy = proxied_hot
+    first_pid = await h.pg_run(lambda conn: conn.fetchval(BACKEND_PID))
+    [(_, kept)] = h._pg_free
+    await terminate_backend_and_read_its_error(first_pid, proxy, database_url)
+    proxy.release.set()  # now the close reaches the client too
+    for _ in range(100):
+        if kept.is_closed():
+            break
+        await asyncio.sleep(0.02)
+    assert kept.is_closed()
+
+    async with h.pg() as conn:  # not the closed one, and no error
+        assert conn is not kept
+        assert await conn.fetchval(BACKEND_PID) != first_pid

@@ -230,7 +230,7 @@ class Audit:
         return True
 
     async def _insert_on_head(self, sql: str, order, params: dict, alsos) -> int:
-        async with hot(self.engine).pg() as conn:  # a kept asyncpg connection (db/hot.py)
+        async def insert(conn) -> int:  # on a kept asyncpg connection (db/hot.py)
             if alsos:  # the INSERT and the other statements in one transaction
                 async with conn.transaction():
                     inserted = _rowcount(await conn.execute(sql, *arguments(order, params)))
@@ -241,6 +241,8 @@ class Audit:
                         await conn.execute(also_sql, *arguments(also_order, also_params))
                 return inserted
             return _rowcount(await conn.execute(sql, *arguments(order, params)))  # autocommit: its own transaction
+
+        return await hot(self.engine).pg_run(insert)
 
 
 def _grouped(alsos) -> list[tuple[Any, list[dict]]]:

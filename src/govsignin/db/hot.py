@@ -17,9 +17,14 @@ exactly as SQLAlchemy stores and reads them.
   other write does. Nothing else runs on the loop while a statement runs, so no statement is
   ever interleaved with another.
 - PostgreSQL: up to GOVSIGNIN_DB_HOT_CONNECTIONS asyncpg connections checked out of the
-  engine's pool (the dialect set them up: JSON codecs and the rest) and kept, handed out one caller at a time without asyncpg's
-  pool reset. A connection that fails is invalidated (the engine's pool replaces it) and the
-  error goes up as `DatabaseUnavailable` when it is an outage (web/errors.py: a 503).
+  engine's pool (the dialect set them up: JSON codecs and the rest) and kept, handed out one
+  caller at a time without asyncpg's pool reset. A connection that fails is invalidated (the
+  engine's pool replaces it) and the error goes up as `DatabaseUnavailable` when it is an
+  outage (web/errors.py: a 503). A kept connection sits idle between callers, and the server
+  may close it there (idle_session_timeout, pg_terminate_backend, a restart): one found closed
+  is never handed out, and a statement asyncpg refused before sending it, because the server's
+  FATAL error was read but not yet the close, is made again on another connection
+  (`_Hot.pg_run`). So a connection the server dropped costs nobody a 503; only an outage does.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import weakref
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govsignin.config import Settings
-from govsignin.db.outages import dependency_outage
+from govsignin.db.outages import dependency_outage, refused_before_sending
 
 # Per worker, for an engine not made by db/engine.py (which sizes it from the settings); the
 # engine's pool serves everything else.
@@ -41,6 +46,11 @@ DEFAULT_PG_CONNECTIONS = Settings.db_hot_connections
 
 class DatabaseUnavailable(ConnectionError):
     """The database could not be reached on a hot path (a 503, as any outage)."""
+
+
+class StaleConnection(DatabaseUnavailable):
+    """asyncpg refused a statement on a kept connection the server had closed while it sat idle;
+    nothing was sent (outages.refused_before_sending). `_Hot.pg_run` makes it again elsewhere."""
 
 
 class SQLiteBusy(Exception):
@@ -105,6 +115,7 @@ class _Hot:
         self._kept: dict[str, tuple] = {}  # name -> (SQLAlchemy AsyncConnection, driver connection)
         self._lock = asyncio.Lock()
         self._pg_free: list[tuple] = []
+        self._pg_connections = connections
         self._pg_slots = asyncio.Semaphore(connections)
 
     # SQLite ------------------------------------------------------------------------------------
@@ -145,6 +156,21 @@ class _Hot:
     def pg(self) -> _PgLease:
         """`async with hot.pg() as conn`: an asyncpg connection for one caller at a time."""
         return _PgLease(self)
+
+    async def pg_run(self, call):
+        """`await call(conn)` on a leased connection, made again on another one if asyncpg
+        refused it before sending because the server had closed the kept connection (every kept
+        connection may have been, after a restart: hence up to one try more than are kept). A
+        `call` that runs several statements does so in one transaction, which the server rolled
+        back when it closed the connection, so making it again from the start is safe."""
+        for _ in range(self._pg_connections):
+            try:
+                async with _PgLease(self) as conn:
+                    return await call(conn)
+            except StaleConnection:
+                continue
+        async with _PgLease(self) as conn:
+            return await call(conn)
 
     async def _pg_connect(self) -> tuple:
         try:
@@ -198,7 +224,10 @@ class _PgLease:
         hot = self.hot
         await hot._pg_slots.acquire()
         try:
-            self.kept = hot._pg_free.pop() if hot._pg_free else await hot._pg_connect()
+            free = hot._pg_free
+            while free and free[-1][1].is_closed():  # closed by the server while it sat idle
+                await _discard(free.pop())
+            self.kept = free.pop() if free else await hot._pg_connect()
         except BaseException:
             hot._pg_slots.release()
             raise
@@ -209,11 +238,14 @@ class _PgLease:
         self.kept = None
         try:
             if exc is not None:
+                stale = refused_before_sending(exc)
                 outage = isinstance(exc, Exception) and dependency_outage(exc)
                 # Broken, lost, or left mid-query by a cancellation: never hand it to the next caller.
                 if outage or not isinstance(exc, Exception) or kept[1].is_closed():
                     await _discard(kept)
                     kept = None
+                if stale:
+                    raise StaleConnection(f"kept connection closed by the server: {exc}") from exc
                 if outage:
                     raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
             return False

@@ -11,10 +11,23 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # PostgreSQL SQLSTATEs that mean "not reachable right now", not "this request is wrong":
 # class 08 (connection exception), admin/crash shutdown, starting up or shutting down
-# (asyncpg's CannotConnectNowError), and too many connections.
-_OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# (asyncpg's CannotConnectNowError), idle_session_timeout, and too many connections.
+_OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "57P05", "53300"}
+# asyncpg refuses a statement with these (InternalClientError) when its connection's protocol is
+# not idle or not connected. The lease (db/hot.py) and SQLAlchemy's adapter each give a
+# connection to one caller at a time, so in this service that only happens when the server
+# broke the connection while it sat idle: a FATAL error (an admin shutdown, idle_session_timeout,
+# pg_terminate_backend) was read, and the close that follows it not yet. Nothing was sent.
+# Both are raised before anything is written (coreproto.pyx: _ensure_connected, _set_state).
+_NOT_IDLE_MESSAGES = ("cannot switch to state", "not connected")
 _OUTAGE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
                   errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
+
+
+def refused_before_sending(exc: BaseException) -> bool:
+    """asyncpg refused the statement because the connection is broken (see _NOT_IDLE_MESSAGES):
+    the statement never reached the server, so it can be made again on another connection."""
+    return type(exc).__name__ == "InternalClientError" and str(exc).startswith(_NOT_IDLE_MESSAGES)
 
 
 def dependency_outage(exc: BaseException | None) -> bool:
@@ -28,6 +41,8 @@ def dependency_outage(exc: BaseException | None) -> bool:
             return True
         if type(exc).__name__ in ("OperationalError", "InterfaceError"):
             return True  # SQLAlchemy's and the drivers': lost connections, SQLite's locked database
+        if refused_before_sending(exc):
+            return True  # a connection the server closed while it sat idle
         sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
         if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES):
             return True

@@ -26,8 +26,7 @@ class Query:
             except SQLiteBusy:  # a WAL recovery in progress: wait for it where waiting is allowed
                 raw = await (await h.sqlite_driver("reads")).execute_fetchall(sql, args)
         else:
-            async with h.pg() as conn:
-                raw = await conn.fetch(sql, *args)
+            raw = await h.pg_run(lambda conn: conn.fetch(sql, *args))
         return rows_of(raw, results)
 
     async def first(self, engine, **params) -> tuple | None:

@@ -271,8 +271,7 @@ class PostgresStore(DatabaseStore):
 
     async def _fetch(self, name: str, params: dict) -> list:
         sql, args = self._args(name, params)
-        async with self._hot.pg() as conn:
-            return await conn.fetch(sql, *args)
+        return await self._hot.pg_run(lambda conn: conn.fetch(sql, *args))
 
     async def get(self, key: str) -> str | None:
         rows = await self._fetch("get", {"key": key, "now": time.time()})
@@ -315,12 +314,16 @@ class PostgresStore(DatabaseStore):
         """Queued writes (store/base.WriteBatch), in order: one statement on its own, or one
         transaction for several."""
         now = time.time()
-        async with self._hot.pg() as conn:
-            if len(ops) == 1 or (len(ops) == sum(op[0] == "set" for op in ops)):
-                await self._write(conn, ops, now)  # one statement (executemany is one too)
+        one_statement = len(ops) == 1 or (len(ops) == sum(op[0] == "set" for op in ops))  # executemany is one too
+
+        async def write(conn) -> None:
+            if one_statement:
+                await self._write(conn, ops, now)
                 return
             async with conn.transaction():
                 await self._write(conn, ops, now)
+
+        await self._hot.pg_run(write)
 
     async def _write(self, conn, ops: list[tuple], now: float) -> None:
         for is_set, run in itertools.groupby(ops, key=lambda op: op[0] == "set"):
