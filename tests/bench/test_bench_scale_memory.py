@@ -154,3 +154,14 @@ def test_the_comparison_judges_static_documents_by_their_connection_rounds():
     assert judged["jwks"]["pass"] is False  # 0.70 at 64 connections misses 0.67
     assert judged["token_exchange"]["pass"] is False and "judged_by" not in judged["token_exchange"]
     assert summarise(runs)["discovery"]["pass"] is False  # no rounds: the runs' own ratio decides
+
+
+def test_the_redis_pipe_benchmark_measures_both_sides_and_the_commands_a_write_carries():
+    if not _answers(6379):
+        pytest.skip("bench.redis_pipe needs Redis on 127.0.0.1:6379")
+    result = _run("bench.redis_pipe", "--callers", "1", "8", "--commands", "400", "--rounds", "2")
+    one, eight = result["summary"]
+    assert (one["callers"], eight["callers"]) == (1, 8)
+    assert one["commands_per_write"] == 1  # a lone caller waits for each reply
+    assert eight["commands_per_write"] > 1  # eight callers' commands share writes
+    assert all(r["client_us"] > 0 and r["redis_us"] >= 0 for r in result["summary"])

@@ -49,6 +49,41 @@ async def test_many_coroutines_on_one_connection_each_get_their_own_reply(pipe):
     assert len({id(pipe._connection)}) == 1
 
 
+class CountingTransport:
+    """The connection's real transport, counting its writes (each a `send` system call)."""
+
+    def __init__(self, transport):
+        self.transport, self.writes = transport, []
+
+    def write(self, data):
+        self.writes.append(data)
+        self.transport.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.transport, name)
+
+
+async def test_commands_made_in_one_pass_of_the_loop_leave_in_one_write(pipe):
+    connection = pipe._connection
+    counting = connection.transport = CountingTransport(connection.transport)
+    keys = [key() for _ in range(40)]
+    await pipe.calls([("SET", k, k[-6:], "EX", "60") for k in keys])
+    assert len(counting.writes) == 1
+
+    # Forty requests' handlers, each making its own call in the same pass: one write between them,
+    # in the order made, and each caller is given its own reply.
+    counting.writes.clear()
+    assert await asyncio.gather(*(pipe.call("GET", k) for k in keys)) == [k[-6:] for k in keys]
+    assert [w.count(b"GET") for w in counting.writes] == [40]
+    assert counting.writes[0].index(keys[0].encode()) < counting.writes[0].index(keys[39].encode())
+
+    # A caller awaiting each reply before its next call: one write each, nothing held back.
+    counting.writes.clear()
+    for k in keys[:3]:
+        assert await asyncio.wait_for(pipe.call("GET", k), 1) == k[-6:]
+    assert len(counting.writes) == 3
+
+
 async def test_the_url_database_is_selected(pipe, other):
     k = key()
     await pipe.call("SET", k, "here", "EX", "60")
