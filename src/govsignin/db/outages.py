@@ -18,7 +18,10 @@ _OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "57P05", "53300"}
 # connection to one caller at a time, so in this service that only happens when the server
 # broke the connection while it sat idle: a FATAL error (an admin shutdown, idle_session_timeout,
 # pg_terminate_backend) was read, and the close that follows it not yet. Nothing was sent.
-# Both are raised before anything is written (coreproto.pyx: _ensure_connected, _set_state).
+# Both are raised before anything is written (coreproto.pyx: _ensure_connected, _set_state),
+# and asyncpg then aborts the connection (protocol.pyx: _coreproto_error). Through SQLAlchemy
+# that is already a disconnect (connection_invalidated, below); on the hot paths' kept
+# connections (db/hot.py) nothing said so, and the CI's PostgreSQL restart test met a 500.
 _NOT_IDLE_MESSAGES = ("cannot switch to state", "not connected")
 _OUTAGE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
                   errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
