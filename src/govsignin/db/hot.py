@@ -24,7 +24,8 @@ exactly as SQLAlchemy stores and reads them.
   may close it there (idle_session_timeout, pg_terminate_backend, a restart): one found closed
   is never handed out, and a statement asyncpg refused before sending it, because the server's
   FATAL error was read but not yet the close, is made again on another connection
-  (`_Hot.pg_run`). So a connection the server dropped costs nobody a 503; only an outage does.
+  (`_Hot.pg_run`). So a connection the server dropped while idle costs a request a 503 only
+  if the request's statement was already on its way when the server's error arrived.
 """
 
 from __future__ import annotations
@@ -163,14 +164,14 @@ class _Hot:
         connection may have been, after a restart: hence up to one try more than are kept). A
         `call` that runs several statements does so in one transaction, which the server rolled
         back when it closed the connection, so making it again from the start is safe."""
-        for _ in range(self._pg_connections):
+        last_try = self._pg_connections
+        for attempt in range(last_try + 1):
             try:
                 async with _PgLease(self) as conn:
                     return await call(conn)
             except StaleConnection:
-                continue
-        async with _PgLease(self) as conn:
-            return await call(conn)
+                if attempt == last_try:
+                    raise
 
     async def _pg_connect(self) -> tuple:
         try:
