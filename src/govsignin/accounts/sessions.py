@@ -130,13 +130,14 @@ class Sessions:
             await store.set(key, value, ttl)
             session.stored = True
 
-    async def renew_id(self, session: BrowserSession) -> str:
+    async def renew_id(self, session: BrowserSession, generation: int | None = None) -> str:
         """A new id (and CSRF token) for the same session, at sign-in; nothing is written yet.
         Returns the old id: the caller writes the session and deletes the old record together
-        (`rotate`, or finish.py with the authorization code)."""
+        (`rotate`, or finish.py with the authorization code). `generation`: the user's session
+        generation, when the caller has just read it."""
         old = session.id
         if session.user_id:
-            session.gen = await self.generation(session.user_id)
+            session.gen = generation if generation is not None else await self.generation(session.user_id)
         session.id, session.csrf = _new_id(), secrets.token_urlsafe(24)
         session.stored = False  # the new id's record is created when it is written
         return old

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from govsignin.accounts.models import User
 from govsignin.db.reads import Query
 from govsignin.journeys.journey import Journey
-from govsignin.journeys.machine import State
+from govsignin.journeys.states import Event, Fact, State
 from govsignin.oidc.authorize.request import AuthorizationRequest
 from govsignin.oidc.authorize.respond import issue_code
 from govsignin.oidc.errors import LoginRequired
@@ -62,28 +62,13 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
     if "none" in auth.prompt:
         return redirect_error(auth.redirect_uri, LoginRequired("Login required"), auth.state, auth.response_mode)
 
-    journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value, client_name=client.name)
+    journey = Journey(id=session.id, request=auth.to_dict(), state=State.START, client_name=client.name)
+    # Reauthentication: the service named the citizen (id_token_hint), or asked a signed-in
+    # session for a fresh sign-in (prompt=login, max_age).
+    journey.reauth = bool(auth.id_token_hint_sub) or (session.signed_in and _reauth_needed(session, auth))
     if session.signed_in and auth.id_token_hint_sub is None:
-        facts = await services.accounts.sign_in_facts(user_id=session.user_id)  # one read
-        if facts is not None:
-            from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
-
-            journey.user_id, journey.email = facts.user_id, facts.email
-            journey.mfa_kind = default_kind(facts)
-            await prepare_for_user(services, journey, facts=facts)
-            if _reauth_needed(session, auth):
-                journey.reauth = True
-                journey.state = State.ENTER_PASSWORD.value
-                journey.mfa_verified = session.level == "Cl.Cm"
-            else:  # uplift: the password was given in this session, ask only the second factor
-                journey.password_verified = True
-                journey.state = {"auth_app": State.ENTER_AUTH_APP_CODE.value, "sms": "enter-code"}.get(
-                    journey.mfa_kind, State.SECOND_FACTOR_NEEDED.value
-                )
-    elif auth.id_token_hint_sub:
-        journey.reauth = True
-        journey.state = State.ENTER_EMAIL.value
-    journey.history = [journey.state]
+        await _carry_over(services, session, journey)
+    _enter(journey)
     services.journeys.attach(journey, session)
     await sessions.save(session)  # the session and its journey: one record, one write
     response = Redirect(f"/{journey.state}", 302)
@@ -107,24 +92,40 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     if session is None:
         session = sessions.new()
     auth = AuthorizationRequest(client_id="", redirect_uri=return_to, state="", scope=["openid"], credential_level="Cl.Cm")
-    journey = Journey(id=session.id, request=auth.to_dict(), state=State.SIGN_IN_OR_CREATE.value,
+    journey = Journey(id=session.id, request=auth.to_dict(), state=State.START,
                       data={"destination": ACCOUNT, "return_to": return_to})
-    facts = await services.accounts.sign_in_facts(user_id=session.user_id) if session.signed_in else None
-    if facts is not None:  # signed in at Cl: only the second factor ("uplift")
-        from govsignin.journeys.pages.recovery import default_kind
-
-        journey.user_id, journey.email = facts.user_id, facts.email
-        journey.mfa_kind = default_kind(facts)
-        journey.password_verified = True
-        journey.state = {"auth_app": State.ENTER_AUTH_APP_CODE.value, "sms": "enter-code"}.get(
-            journey.mfa_kind, State.SECOND_FACTOR_NEEDED.value
-        )
-    journey.history = [journey.state]
+    if session.signed_in:  # signed in at Cl: only the second factor ("uplift")
+        await _carry_over(services, session, journey)
+    _enter(journey)
     services.journeys.attach(journey, session)
     await sessions.save(session)
     response = Redirect(f"/{journey.state}", 303)
     sessions.set_cookie(response, session)
     return response
+
+
+async def _carry_over(services, session, journey: Journey) -> None:
+    """A journey in a signed-in browser session is for that session's account, and starts with
+    what the session proved for it: the password (so a `Cl` session asking `Cl.Cm` needs only the
+    second factor), and the second factor where the session is at `Cl.Cm`. A reauthentication
+    asks for the password again (journey.reauth), so it is not carried over."""
+    facts = await services.accounts.sign_in_facts(user_id=session.user_id)  # one read
+    if facts is None:
+        return
+    from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
+
+    journey.identify(facts.user_id, facts.email, default_kind(facts), generation=session.gen)
+    await prepare_for_user(services, journey, facts=facts)
+    if not journey.reauth:
+        journey.grant(Fact.PASSWORD)
+    if session.level == "Cl.Cm":
+        journey.grant(Fact.SECOND_FACTOR)
+
+
+def _enter(journey: Journey) -> None:
+    """The table's entry row names the first page."""
+    journey.fire(Event.BEGIN)
+    journey.history = [journey.state]
 
 
 def _with_language(response, auth: AuthorizationRequest, settings):

@@ -19,6 +19,7 @@ def sign_in_routes() -> list:
         Route("/account-locked", sign_in.account_locked, methods=GET),
         Route("/security-code-invalid", sign_in.security_code_locked, methods=GET),
         Route("/second-factor-needed", sign_in.second_factor_needed, methods=GET),
+        Route("/login-required", sign_in.login_required, methods=GET),
         Route("/auth-code", finish.auth_code, methods=GET),
     ]
 
@@ -44,7 +45,6 @@ def create_account_routes() -> list:
 def recovery_routes() -> list:
     r = recovery
     return [
-        Route("/sign-in-passkey", passkey_sign_in.sign_in_passkey, methods=BOTH),  # journeys from before the move
         Route("/how-do-you-want-security-codes", r.how_do_you_want_security_codes, methods=BOTH),
         Route("/enter-recovery-code", r.enter_recovery_code, methods=BOTH),
         Route("/reset-password-request", r.reset_password_request, methods=BOTH),

@@ -29,7 +29,7 @@ from govsignin.accounts.service import AccountExists, normalise_email
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.flows.create_account import Event, State
 from govsignin.journeys.pages.common import Page, advance, expired, go, open_page
-from govsignin.journeys.pages.sign_in import EMAIL, _login_required
+from govsignin.journeys.pages.sign_in import EMAIL
 from govsignin.web.i18n import N_
 from govsignin.web.templating import pick_language
 
@@ -60,19 +60,11 @@ def _personalisation(services, code: str | None = None) -> dict:
     return values
 
 
-async def _open(request, state: State, *, needs: tuple[str, ...] = ()) -> Page | object:
-    """open_page, plus: the values earlier pages must have set (else the journey is stale)."""
-    page = await open_page(request, state)
-    if isinstance(page, Page) and any(not _data(page).get(k) for k in needs):
-        return expired(request, page.services)
-    return page
-
-
 # --- /sign-in-or-create's "Create an account" is handled in pages/sign_in.py -----------------
 
 
 async def enter_email_create(request):
-    page = await _open(request, State.ENTER_EMAIL_CREATE)
+    page = await open_page(request, State.ENTER_EMAIL_CREATE)
     if not isinstance(page, Page):
         return page
     if request.method == "GET":
@@ -86,8 +78,9 @@ async def enter_email_create(request):
     if error:
         return page.render(request, T + "enter-email-create.html", status=400, email=email, error=error)
     email = normalise_email(email)
-    page.journey.data["create"] = {"email": email}  # a new address starts the creation afresh
-    page.journey.email = email
+    # A new address starts the creation afresh, with nothing proven for any account.
+    await page.services.journeys.identify(page.journey, None, email)
+    page.journey.data["create"] = {"email": email}
     codes = OneTimeCodes.of(page.services)
     if await codes.is_blocked("create-email", email):
         return await advance(page, Event.CODE_ENTRY_BLOCKED)
@@ -113,7 +106,7 @@ async def _send_email_code(request, page: Page, codes: OneTimeCodes, *, resend: 
 
 
 async def check_your_email(request):
-    page = await _open(request, State.CHECK_YOUR_EMAIL, needs=("email",))
+    page = await open_page(request, State.CHECK_YOUR_EMAIL)
     if not isinstance(page, Page):
         return page
     data = _data(page)
@@ -157,7 +150,7 @@ async def _code_page(request, page, state, template, context, send, verify):
 
 
 async def create_password(request):
-    page = await _open(request, State.CREATE_PASSWORD, needs=("email_verified",))
+    page = await open_page(request, State.CREATE_PASSWORD)
     if not isinstance(page, Page):
         return page
     template, email = T + "create-password.html", _data(page)["email"]
@@ -175,7 +168,7 @@ CHOICES = {"passkey": Event.PASSKEY_CHOSEN, "sms": Event.SMS_CHOSEN, "auth_app":
 
 
 async def get_security_codes(request):
-    page = await _open(request, State.GET_SECURITY_CODES, needs=("email_verified", "password_hash"))
+    page = await open_page(request, State.GET_SECURITY_CODES)
     if not isinstance(page, Page):
         return page
     template = T + "get-security-codes.html"
@@ -193,7 +186,7 @@ async def get_security_codes(request):
 
 
 async def enter_phone_number(request):
-    page = await _open(request, State.ENTER_PHONE_NUMBER, needs=("email_verified", "password_hash"))
+    page = await open_page(request, State.ENTER_PHONE_NUMBER)
     if not isinstance(page, Page):
         return page
     template, data = T + "enter-phone-number.html", _data(page)
@@ -224,7 +217,7 @@ async def _send_sms_code(request, page: Page, codes: OneTimeCodes, *, resend: bo
 
 
 async def check_your_phone(request):
-    page = await _open(request, State.CHECK_YOUR_PHONE, needs=("email_verified", "password_hash", "phone"))
+    page = await open_page(request, State.CHECK_YOUR_PHONE)
     if not isinstance(page, Page):
         return page
     data = _data(page)
@@ -246,7 +239,7 @@ def _grouped(secret: str) -> str:
 
 
 async def setup_authenticator_app(request):
-    page = await _open(request, State.SETUP_AUTH_APP, needs=("email_verified", "password_hash"))
+    page = await open_page(request, State.SETUP_AUTH_APP)
     if not isinstance(page, Page):
         return page
     services, data = page.services, _data(page)
@@ -292,7 +285,7 @@ def _totp_step(secret: str, code: str, window: int) -> int | None:
 
 
 async def create_passkey(request):
-    page = await _open(request, State.CREATE_PASSKEY, needs=("email_verified", "password_hash"))
+    page = await open_page(request, State.CREATE_PASSKEY)
     if not isinstance(page, Page):
         return page
     services, data = page.services, _data(page)
@@ -331,17 +324,16 @@ async def _create(request, page: Page, factor: SecondFactor, totp_step: int | No
     if totp_step is not None:  # the code just used cannot be replayed at sign-in
         window = services.settings.totp_window
         await services.store.add(f"totp-used:{user.id}:{totp_step}", "1", 30 * (2 * window + 2))
-    journey.user_id, journey.email, journey.mfa_kind = user.id, user.email, factor.kind
-    journey.password_verified = journey.mfa_verified = True
+    await services.journeys.identify(journey, user.id, user.email, factor.kind)
     journey.data["create"] = {"email": user.email, "done": True}  # drop the hash and secrets
     await services.audit.record(EventTag.AccountCreated, user_id=user.id, request=request, via="journey",
                                 second_factor=factor.kind)
     await services.messages.send_email(user.email, "account-created", _personalisation(services), pick_language(request))
-    return await advance(page, Event.ACCOUNT_WRITTEN)
+    return await advance(page, Event.ACCOUNT_WRITTEN, method=factor.kind)
 
 
 async def account_created(request):
-    page = await _open(request, State.ACCOUNT_CREATED, needs=("done",))
+    page = await open_page(request, State.ACCOUNT_CREATED)
     if not isinstance(page, Page):
         return page
     if request.method == "POST":
@@ -406,12 +398,9 @@ async def enter_code(request):
         return page.render(request, template, status=400, phone_end=shown, error=error)
     result = await codes.verify("sign-in-sms", journey.user_id, code, scope=journey.id)
     if result is Verified.OK:
-        journey.mfa_verified = True
         journey.data.pop("sms_sent", None)
-        return await advance(page, Event.MFA_CODE_VERIFIED)
+        return await advance(page, Event.MFA_CODE_VERIFIED, method="sms")
     if result is Verified.BLOCKED:
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
-        if journey.reauth:
-            return await _login_required(page)
         return await advance(page, Event.CODE_LOCKED)
     return page.render(request, template, status=400, phone_end=shown, error=_error("code", WRONG_CODE))

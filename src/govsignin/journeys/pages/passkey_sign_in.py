@@ -11,9 +11,6 @@ for browsers without conditional UI. The response comes back in a form POST to /
 it (user verification required, sign count, the user handle) and names the account. A passkey
 with user verification is something you have and something you know or are: both factors
 (Cl.Cm). An unknown, removed or refused passkey gets one error, whatever the reason.
-
-/sign-in-passkey was the old page after the email. A journey left there by a deploy goes on to
-the password page, which is what the email leads to now.
 """
 
 from __future__ import annotations
@@ -22,9 +19,7 @@ from starlette.responses import Response
 
 from govsignin.accounts.passkeys import Passkeys, PasskeyError
 from govsignin.audit.tags import EventTag
-from govsignin.journeys.flows.recovery import Event as Recovery
-from govsignin.journeys.flows.recovery import State as RecoveryState
-from govsignin.journeys.machine import Event, State
+from govsignin.journeys.states import Event, State
 from govsignin.journeys.pages.common import Page, advance, open_page
 from govsignin.oidc.responses import NO_STORE
 from govsignin.web import metrics
@@ -61,22 +56,10 @@ async def sign_in_with_passkey(request, page: Page):
         return page.render(request, "journeys/enter-email.html", status=400, email="", error=error)
     from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
 
-    journey.email = facts.email
-    journey.user_id = facts.user_id
-    journey.mfa_kind = default_kind(facts)
+    await services.journeys.identify(journey, facts.user_id, facts.email, default_kind(facts))
     await prepare_for_user(services, journey, facts=facts)
     if await services.lockouts.is_blocked("password", journey.email):
         return await advance(page, Event.EMAIL_BLOCKED)  # as if they had typed their email
     metrics.sign_in_attempt("passkey", "success")
-    journey.password_verified = True
-    journey.mfa_verified = True
     await services.audit.record(EventTag.PasskeySignIn, user_id=journey.user_id, request=request)
-    return await advance(page, Event.PASSKEY_VERIFIED)
-
-
-async def sign_in_passkey(request):
-    """/sign-in-passkey (journeys from before the offer moved to the email page): the password."""
-    page = await open_page(request, RecoveryState.SIGN_IN_PASSKEY)
-    if not isinstance(page, Page):
-        return page
-    return await advance(page, Recovery.PASSWORD_INSTEAD)
+    return await advance(page, Event.PASSKEY_VERIFIED, method="passkey")

@@ -2,9 +2,9 @@
 a forgotten password, and a lost second factor.
 
 Links that only move between pages ("use another method", "I've forgotten my password") are
-GETs that fire a navigation event when the journey is at the page that shows the link
-(`_step_from`): no code is sent and nothing changes but the page. Everything that sends a message
-or checks a code is a POST with the CSRF token (common.open_page).
+GETs that the table's LINKS turn into navigation events (common.open_page): no code is sent and
+nothing changes but the page. Everything that sends a message or checks a code is a POST with
+the CSRF token.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from govsignin.journeys.flows.recovery import Event, State
 from govsignin.journeys.machine import State as SignIn
 from govsignin.accounts.lockout import _subject as lockout_subject
 from govsignin.journeys.pages.common import Page, advance, expired, open_page
-from govsignin.journeys.pages.sign_in import _login_required
 from govsignin.web.i18n import N_
 
 # Codes this flow sends besides those accounts/codes.py names (same rules: 15 min, 6 wrong → 15 min).
@@ -97,19 +96,6 @@ async def prepare_for_user(services, journey, facts=None) -> None:
         journey.data["mfa_reset_ready"] = True
 
 
-async def _step_from(request, moves: dict) -> None:
-    """On GET, fire a navigation event if the journey is at one of `moves`' states."""
-    if request.method != "GET":
-        return
-    services = request.app.state.services
-    session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
-    journey = services.journeys.of(session)
-    if journey is None or journey.state not in moves:
-        return
-    journey.fire(moves[journey.state])
-    await services.journeys.save(journey)
-
-
 def _lang(request) -> str:
     from govsignin.web.templating import pick_language
 
@@ -126,8 +112,6 @@ METHOD_LABELS = {
 
 
 async def how_do_you_want_security_codes(request):
-    await _step_from(request, {SignIn.ENTER_AUTH_APP_CODE: Event.OTHER_METHOD, State.ENTER_SMS_CODE: Event.OTHER_METHOD,
-                               State.ENTER_RECOVERY_CODE: Event.OTHER_METHOD})
     page = await open_page(request, State.MFA_CHOICE)
     if not isinstance(page, Page):
         return page
@@ -179,21 +163,16 @@ async def _sms_code_page(request, page: Page, purpose: str, state: str):
         return page.render(request, T + "enter-sms-code.html", status=400, error=_error("code", problem), **context)
     result = await OneTimeCodes.of(services).verify(purpose, journey.user_id, code, scope=journey.id)
     if result is Verified.OK:
-        journey.mfa_verified = True
         await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request, method="sms")
-        return await advance(page, Event.RESET_MFA_VERIFIED if state == State.RESET_SMS else "MFA_CODE_VERIFIED")
+        return await advance(page, Event.RESET_MFA_VERIFIED if state == State.RESET_SMS else Event.MFA_CODE_VERIFIED,
+                             method="sms")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request, method="sms")
     if result is Verified.BLOCKED:
-        if state == State.RESET_SMS:
-            return await advance(page, Event.RECOVERY_LOCKED)
-        if journey.reauth:
-            return await _login_required(page)
-        return await advance(page, "CODE_LOCKED")
+        return await advance(page, Event.RECOVERY_LOCKED if state == State.RESET_SMS else Event.CODE_LOCKED)
     return page.render(request, T + "enter-sms-code.html", status=400, error=_error("code", WRONG_CODE), **context)
 
 
 async def enter_recovery_code(request):
-    await _step_from(request, {State.LOST_START: Event.RECOVERY_CODE_CHOSEN})
     page = await open_page(request, State.ENTER_RECOVERY_CODE)
     if not isinstance(page, Page):
         return page
@@ -217,19 +196,17 @@ async def _recovery_code_page(request, page: Page, state: str, rule: str):
     if problem:
         return page.render(request, T + "enter-recovery-code.html", status=400, error=_error("code", problem), **context)
     sign_in = state == State.ENTER_RECOVERY_CODE
-    locked_event = "CODE_LOCKED" if sign_in else Event.RECOVERY_LOCKED
+    locked_event = Event.CODE_LOCKED if sign_in else Event.RECOVERY_LOCKED
     if await services.lockouts.is_blocked(rule, journey.user_id or ""):
         return await advance(page, locked_event)
     if await use_recovery_code(services, journey.user_id, code):
         await services.lockouts.clear(rule, journey.user_id)
-        journey.mfa_verified = True
         await services.audit.record(EventTag.RecoveryCodeUsed, user_id=journey.user_id, request=request)
-        return await advance(page, "MFA_CODE_VERIFIED" if sign_in else Event.RESET_MFA_VERIFIED)
+        return await advance(page, Event.MFA_CODE_VERIFIED if sign_in else Event.RESET_MFA_VERIFIED,
+                             method="recovery_code")
     await services.audit.record(EventTag.RecoveryCodeFailure, user_id=journey.user_id, request=request)
     if await services.lockouts.fail(rule, journey.user_id or ""):
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
-        if sign_in and journey.reauth:
-            return await _login_required(page)
         return await advance(page, locked_event)
     return page.render(
         request, T + "enter-recovery-code.html", status=400, **context,
@@ -240,7 +217,6 @@ async def _recovery_code_page(request, page: Page, state: str, rule: str):
 # --- Forgotten password ------------------------------------------------------------------------
 
 async def reset_password_request(request):
-    await _step_from(request, {SignIn.ENTER_PASSWORD: Event.FORGOTTEN_PASSWORD})
     page = await open_page(request, State.RESET_REQUEST)
     if not isinstance(page, Page):
         return page
@@ -282,7 +258,6 @@ async def reset_password_check_email(request):
         return page.render(request, T + "check-email.html", status=400, error=_error("code", problem), **context)
     result = await OneTimeCodes.of(services).verify("reset-password-email", journey.email, code, scope=journey.id)
     if result is Verified.OK and journey.user_id:
-        journey.data["reset_email_verified"] = True
         journey.data.pop("sms_sent", None)
         return await advance(page, Event.RESET_EMAIL_VERIFIED)
     if result is Verified.BLOCKED:
@@ -290,16 +265,10 @@ async def reset_password_check_email(request):
     return page.render(request, T + "check-email.html", status=400, error=_error("code", WRONG_CODE), **context)
 
 
-def _reset_guard(page: Page) -> bool:
-    return bool(page.journey.data.get("reset_email_verified") and page.journey.user_id)
-
-
 async def reset_password_2fa_auth_app(request):
     page = await open_page(request, State.RESET_AUTH_APP)
     if not isinstance(page, Page):
         return page
-    if not _reset_guard(page):
-        return expired(request, page.services)
     services, journey = page.services, page.journey
     context = dict(recovery_codes="recovery_code" in journey.data.get("methods", []))
     if request.method == "GET":
@@ -311,8 +280,7 @@ async def reset_password_2fa_auth_app(request):
         return await advance(page, Event.RECOVERY_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
         await services.lockouts.clear("registering", journey.user_id)
-        journey.mfa_verified = True
-        return await advance(page, Event.RESET_MFA_VERIFIED)
+        return await advance(page, Event.RESET_MFA_VERIFIED, method="auth_app")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
     if await services.lockouts.fail("registering", journey.user_id):
         return await advance(page, Event.RECOVERY_LOCKED)
@@ -323,18 +291,13 @@ async def reset_password_2fa_sms(request):
     page = await open_page(request, State.RESET_SMS)
     if not isinstance(page, Page):
         return page
-    if not _reset_guard(page):
-        return expired(request, page.services)
     return await _sms_code_page(request, page, "reset-password-sms", State.RESET_SMS)
 
 
 async def reset_password_recovery_code(request):
-    await _step_from(request, {State.RESET_AUTH_APP: Event.RECOVERY_CODE_CHOSEN, State.RESET_SMS: Event.RECOVERY_CODE_CHOSEN})
     page = await open_page(request, State.RESET_RECOVERY_CODE)
     if not isinstance(page, Page):
         return page
-    if not _reset_guard(page):
-        return expired(request, page.services)
     return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE, rule="registering")
 
 
@@ -343,9 +306,6 @@ async def reset_password(request):
     if not isinstance(page, Page):
         return page
     services, journey = page.services, page.journey
-    methods = [m for m in journey.data.get("methods", [])]
-    if not _reset_guard(page) or (methods and not journey.mfa_verified):
-        return expired(request, services)
     if request.method == "GET":
         return page.render(request, T + "reset-password.html")
     password, confirm = page.form.get("password", ""), page.form.get("confirm-password", "")
@@ -367,22 +327,20 @@ async def reset_password(request):
     await block_mfa_change(services, journey.user_id)
     await services.lockouts.clear("password", journey.email)
     await services.store.delete(f"block:password:{lockout_subject(journey.email)}")  # a reset unblocks
-    end_all = getattr(services.sessions, "end_all_for_user", None)
-    if end_all is not None:  # sessions signed in with the old password end everywhere
-        await end_all(journey.user_id)
+    # Sessions and journeys signed in with the old password end everywhere; this journey, which
+    # set the new one, goes on at the new generation.
+    await services.sessions.end_all_for_user(journey.user_id)
+    journey.generation = await services.sessions.generation(journey.user_id)
     await services.messages.send_email(
         journey.email, "password-changed", {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)")}, _lang(request)
     )
     await services.audit.record(EventTag.PasswordReset, user_id=journey.user_id, request=request)
-    journey.password_verified = True
-    journey.mfa_verified = journey.mfa_verified and bool(methods)
     return await advance(page, Event.PASSWORD_RESET)
 
 
 # --- A lost second factor -------------------------------------------------------------------------
 
 async def cannot_use_security_codes(request):
-    await _step_from(request, {State.MFA_CHOICE: Event.NO_ACCESS})
     page = await open_page(request, State.LOST_START)
     if not isinstance(page, Page):
         return page
@@ -454,9 +412,8 @@ async def change_security_codes(request):
     if not isinstance(page, Page):
         return page
     services, journey = page.services, page.journey
-    if not (journey.user_id and journey.password_verified):
-        return expired(request, services)
-    allowed = journey.mfa_verified or await mfa_reset_ready(services, journey.user_id)
+    # The table's precondition read the journey; the waiting period is read again here, fresh.
+    allowed = journey.second_factor_verified or await mfa_reset_ready(services, journey.user_id)
     if not allowed:
         return expired(request, services)
     blocked = await mfa_change_blocked_until(services, journey.user_id)
@@ -488,13 +445,12 @@ async def change_security_codes(request):
     journey.data["new_codes"] = box.encrypt(json.dumps(codes))
     journey.data["changing_mfa"] = False
     journey.mfa_kind = "auth_app"
-    journey.mfa_verified = True
     await services.messages.send_email(
         journey.email, "security-codes-changed",
         {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)"), "change": "a new authenticator app"}, _lang(request),
     )
     await services.audit.record(EventTag.MfaChanged, user_id=journey.user_id, request=request)
-    return await advance(page, Event.NEW_METHOD_SET)
+    return await advance(page, Event.NEW_METHOD_SET, method="auth_app")
 
 
 async def change_codes_confirmed(request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from govsignin.audit.tags import EventTag
-from govsignin.journeys.machine import Event, State
+from govsignin.journeys.states import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
 from govsignin.journeys.pages.passkey_sign_in import sign_in_with_passkey
 from govsignin.oidc.errors import LoginRequired
@@ -51,9 +51,9 @@ async def enter_email(request):
     from govsignin.journeys.pages.recovery import default_kind, prepare_for_user  # other methods, lost factor
 
     facts = await services.accounts.sign_in_facts(email=email)  # the account and its methods: one read
-    journey.email = email.lower()
-    journey.user_id = facts.user_id if facts else None
-    journey.mfa_kind = default_kind(facts) if facts else None
+    # Another account than before (or none) forgets everything proven in this journey so far.
+    await services.journeys.identify(journey, facts.user_id if facts else None, email.lower(),
+                                     default_kind(facts) if facts else None)
     await prepare_for_user(services, journey, facts=facts)
     if await services.lockouts.is_blocked("password", journey.email):
         return await advance(page, Event.EMAIL_BLOCKED)
@@ -76,10 +76,9 @@ async def enter_password(request):
     if limited := await password_limited(request, journey.email):  # complements the lockout
         return limited
     if await services.lockouts.is_blocked("password", journey.email):
-        return await _password_locked(request, page)
+        return await advance(page, Event.PASSWORD_LOCKED)
     if len(password) <= 256 and await services.accounts.check_password(journey.user_id, password):
         metrics.sign_in_attempt("Cl", "success")
-        journey.password_verified = True
         async with services.store.transaction() as tx:  # one connection and commit on SQL
             await services.lockouts.clear("password", journey.email, store=tx)
             return await advance(page, Event.CREDENTIALS_VALIDATED, store=tx)
@@ -88,23 +87,21 @@ async def enter_password(request):
     if await services.lockouts.fail("password", journey.email):
         metrics.lockout("password")
         await services.audit.record(EventTag.PasswordLockout, user_id=journey.user_id, request=request)
-        return await _password_locked(request, page)
+        return await advance(page, Event.PASSWORD_LOCKED)
     return page.render(
         request, "journeys/enter-password.html", status=400, email=journey.email,
         error=_error("password", N_("Incorrect email address or password")),
     )
 
 
-async def _password_locked(request, page: Page):
-    if page.journey.reauth:  # One Login: a failed reauthentication is login_required, no block page
-        return await _login_required(page)
-    return await advance(page, Event.PASSWORD_LOCKED)
-
-
-async def _login_required(page: Page):
-    services, journey = page.services, page.journey
-    await services.sessions.end(page.session)  # and its journey, which is in its record
-    req = journey.request
+async def login_required(request):
+    """A failed reauthentication (the table's LOGIN_REQUIRED): One Login answers the service
+    login_required and shows no block page. The browser session ends with its journey."""
+    page = await open_page(request, State.LOGIN_REQUIRED)
+    if not isinstance(page, Page):
+        return page
+    await page.services.sessions.end(page.session)  # and its journey, which is in its record
+    req = page.journey.request
     return redirect_error(req["redirect_uri"], LoginRequired("Login required"), req["state"], req["response_mode"])
 
 
@@ -127,18 +124,15 @@ async def enter_auth_app_code(request):
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
         metrics.sign_in_attempt("Cm", "success")
-        journey.mfa_verified = True
         await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request)
         async with services.store.transaction() as tx:  # one connection and commit on SQL
             await services.lockouts.clear("code", journey.user_id, store=tx)
-            return await advance(page, Event.MFA_CODE_VERIFIED, store=tx)
+            return await advance(page, Event.MFA_CODE_VERIFIED, store=tx, method="auth_app")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
     metrics.sign_in_attempt("Cm", "failure")
     if await services.lockouts.fail("code", journey.user_id):
         metrics.lockout("code")
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
-        if journey.reauth:
-            return await _login_required(page)
         return await advance(page, Event.CODE_LOCKED)
     return page.render(
         request, "journeys/enter-authenticator-app-code.html", status=400,
