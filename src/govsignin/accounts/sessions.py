@@ -44,6 +44,9 @@ class BrowserSession:
     sub: str | None = None  # the signed-in account's internal subject (single sign-on's code)
     exp: float = 0.0  # when the idle timeout ends (0: a record from before this field)
     journey: dict | None = None  # the journey in progress (Journeys), with its own expiry
+    # Names this browser session for its whole life (the id changes at every sign-in): access
+    # tokens carry it, so ending the session ends them (`ended:<key>`, read by /userinfo).
+    key: str = ""
     # Not a field (never serialised): whether the record under `id` exists in the store.
     stored: ClassVar[bool] = False
 
@@ -101,7 +104,7 @@ class Sessions:
         await self.store.incr(f"user-gen:{user_id}", USER_GENERATION_TTL)
 
     def new(self) -> BrowserSession:
-        return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24))
+        return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24), key=secrets.token_urlsafe(16))
 
     async def write(self, store, session: BrowserSession) -> None:
         """Save the session and restart its idle timeout, on `store` (the store, or a store
@@ -157,7 +160,22 @@ class Sessions:
         return session
 
     async def end(self, session: BrowserSession) -> None:
-        await self.store.delete(f"sess:{session.id}", f"journey:{session.id}")
+        """Sign out: the record goes, and the access tokens issued in it stop working (they live
+        `access_token_ttl`, so the mark needs to live no longer)."""
+        async with self.store.transaction() as tx:
+            await tx.delete(f"sess:{session.id}", f"journey:{session.id}")
+            if session.key:
+                await tx.set(f"ended:{session.key}", "1", self.settings.access_token_ttl)
+
+    async def token_still_valid(self, user_id: str, generation: int | None, session_key: str | None) -> bool:
+        """An access token (or code) outlives neither "sign out of all devices" (the user's
+        generation moved past the one it was issued at) nor the sign-out of its browser session."""
+        async with self.store.transaction() as tx:  # one trip on Redis, one connection on SQL
+            current = await tx.get(f"user-gen:{user_id}")
+            ended = await tx.get(f"ended:{session_key}") if session_key else None
+        if generation is not None and (int(current) if current else 0) > generation:
+            return False
+        return ended is None
 
     def set_cookie(self, response, session: BrowserSession) -> None:
         response.set_cookie(

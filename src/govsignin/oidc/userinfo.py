@@ -47,6 +47,8 @@ async def userinfo(request):
     if raw is None:
         return _unauthorized("invalid_token", "Invalid access token")
     grant = records.loads(raw)
+    if not await services.sessions.token_still_valid(grant["user_id"], grant.get("gen"), grant.get("skey")):
+        return _unauthorized("invalid_token", "Invalid access token")  # signed out since it was issued
     row = await _claims_row(services.engine, grant["user_id"])
     if row is None:  # deleted since the token was issued
         return _unauthorized("invalid_token", "Invalid access token")

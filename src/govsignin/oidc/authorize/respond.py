@@ -35,6 +35,10 @@ async def issue_code(
         # One Login's `sid` is the per-authorize journey id, not the browser session.
         "sid": secrets.token_urlsafe(16),
         "code_challenge": auth.code_challenge,
+        # What the code and its tokens must not outlive: the account's session generation
+        # ("sign out of all devices", deletion) and this browser session (sign-out).
+        "gen": session.gen,
+        "skey": session.key,
     }
     if auth.client_id not in session.clients:  # first code for this service in this session
         session.clients.append(auth.client_id)

@@ -61,6 +61,8 @@ async def exchange(services, client, params: dict, request=None):
                         "scope": record["scope"],
                         "claims": record["claims"],
                         "sid": record["sid"],
+                        "gen": record.get("gen"),
+                        "skey": record.get("skey"),
                     }
                 )
             except Exception as exc:  # the code is spent all the same: commit, then raise
@@ -74,6 +76,11 @@ async def exchange(services, client, params: dict, request=None):
         raise InvalidGrant("Invalid authorization code")
     if error is not None:
         raise error
+    if not await services.sessions.token_still_valid(record["user_id"], record.get("gen"), record.get("skey")):
+        # Issued before the owner signed out everywhere (or deleted the account), or before
+        # this browser session signed out: the code is spent and gives nothing.
+        await store.delete(f"at:{access_key}")
+        raise InvalidGrant("Invalid authorization code")
 
     now = int(time.time())
     claims = {
