@@ -119,6 +119,11 @@ class Settings:
     id_token_ttl: int = 120
     session_idle_seconds: int = 3600
     journey_ttl: int = 3600
+    pre_sign_in_seconds: int = Field(
+        default=900,
+        description="How long a browser session that only visited /authorize is kept, until its first form post "
+        "(then session_idle_seconds): an anonymous /authorize costs the store this long at most",
+    )
     logout_token_ttl: int = 120
     client_assertion_max_lifetime: int = 3600
     clock_skew: int = 30

@@ -47,6 +47,9 @@ class BrowserSession:
     # Names this browser session for its whole life (the id changes at every sign-in): access
     # tokens carry it, so ending the session ends them (`ended:<key>`, read by /userinfo).
     key: str = ""
+    # Made by an anonymous visit (/authorize, an account page) and not yet used for a form post:
+    # kept only pre_sign_in_seconds, so a flood of visits costs the store little.
+    provisional: bool = False
     # Not a field (never serialised): whether the record under `id` exists in the store.
     stored: ClassVar[bool] = False
 
@@ -60,7 +63,8 @@ _FIELDS = tuple(f.name for f in fields(BrowserSession))
 
 def _dump(session: BrowserSession) -> str:
     # Not dataclasses.asdict: it deep-copies every value (the journey too) only to serialise it.
-    return records.dumps({name: getattr(session, name) for name in _FIELDS})
+    # Unset values are left out (every field has a default), keeping the record small.
+    return records.dumps({name: value for name in _FIELDS if (value := getattr(session, name)) is not None})
 
 
 # The generation counter must outlive any session it ended (sessions slide by idle time).
@@ -111,10 +115,25 @@ class Sessions:
         transaction the caller writes something else in)."""
         ttl = self.settings.session_idle_seconds
         session.exp = round(time.time() + ttl, 3)
+        session.provisional = False
         await self._put(store, session, ttl)
 
     async def save(self, session: BrowserSession) -> None:
         await self.write(self.store, session)
+
+    async def save_provisional(self, session: BrowserSession) -> None:
+        """A new session from an anonymous visit: written for pre_sign_in_seconds only, until its
+        first form post makes it an ordinary session (`confirm`)."""
+        session.provisional = True
+        ttl = min(self.settings.pre_sign_in_seconds, self.settings.session_idle_seconds)
+        session.exp = round(time.time() + ttl, 3)
+        await self._put(self.store, session, ttl)
+
+    async def confirm(self, session: BrowserSession) -> None:
+        """The first form post of a provisional session: from now on, the normal idle timeout."""
+        if session.provisional:
+            session.provisional = False
+            await self.save(session)
 
     async def save_keeping_idle(self, session: BrowserSession, store=None) -> None:
         """Write the record without restarting the idle timeout (a journey step). `store`: a

@@ -70,7 +70,10 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
         await _carry_over(services, session, journey)
     _enter(journey)
     services.journeys.attach(journey, session)
-    await sessions.save(session)  # the session and its journey: one record, one write
+    if new_session:  # anonymous: kept briefly until the first form post
+        await sessions.save_provisional(session)
+    else:
+        await sessions.save(session)  # the session and its journey: one record, one write
     response = Redirect(f"/{journey.state}", 302)
     sessions.set_cookie(response, session)
     return _with_language(response, auth, services.settings)
@@ -89,6 +92,7 @@ async def begin_account_sign_in(request, services, session, return_to: str):
     reads `journey.request` works unchanged; `journey.data["destination"]` says where it ends.
     """
     sessions = services.sessions
+    new_session = session is None
     if session is None:
         session = sessions.new()
     auth = AuthorizationRequest(client_id="", redirect_uri=return_to, state="", scope=["openid"], credential_level="Cl.Cm")
@@ -98,7 +102,10 @@ async def begin_account_sign_in(request, services, session, return_to: str):
         await _carry_over(services, session, journey)
     _enter(journey)
     services.journeys.attach(journey, session)
-    await sessions.save(session)
+    if new_session:
+        await sessions.save_provisional(session)
+    else:
+        await sessions.save(session)
     response = Redirect(f"/{journey.state}", 303)
     sessions.set_cookie(response, session)
     return response

@@ -153,7 +153,7 @@ class Journeys:
     def attach(self, journey: Journey, session) -> None:
         """Put the journey in the session record (written by whoever saves the session next)."""
         journey._session = session
-        raw = {name: getattr(journey, name) for name in _FIELDS}
+        raw = {name: value for name in _FIELDS if (value := getattr(journey, name)) is not None}
         raw["expires"] = round(time.time() + self.settings.journey_ttl, 3)
         session.journey = records.loads(records.dump_bytes(raw))  # a snapshot (asdict's deep copy costs 3-4x)
 

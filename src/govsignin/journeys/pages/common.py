@@ -68,6 +68,7 @@ async def open_page(request, page: str) -> Page | object:
             return expired(request, services, status=403)
         if journey.state != str(page):
             return go(journey.state)  # stale tab or double submit: show where they really are
+        await services.sessions.confirm(session)  # a first form post: an ordinary session now
     elif (link := link_event(journey, page)) is not None:
         journey.fire(link)  # a navigation link shown on the current page
         await services.journeys.save(journey)

@@ -31,7 +31,7 @@ class AuthorizationRequest:
         """A plain copy for the journey record: the lists copied, nothing deeper to copy (and
         not dataclasses.asdict, which recurses through every value)."""
         return {name: (list(value) if type(value) is list else value)
-                for name, value in ((name, getattr(self, name)) for name in _FIELD_NAMES)}
+                for name, value in ((name, getattr(self, name)) for name in _FIELD_NAMES) if value is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:
