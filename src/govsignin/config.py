@@ -126,6 +126,10 @@ class Settings:
     )
     logout_token_ttl: int = 120
     client_assertion_max_lifetime: int = 3600
+    request_object_max_lifetime: int = Field(
+        default=3600,
+        description="Longest lifetime (exp - iat) of a signed request object at /authorize, in seconds",
+    )
     clock_skew: int = 30
 
     # Lockouts (onelogin-contract.md §2)

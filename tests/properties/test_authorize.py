@@ -100,7 +100,9 @@ async def test_one_hostile_parameter_on_a_valid_request(http, services, rp, name
     if outcome not in (None, "page") and response.headers["location"].startswith(rp.redirect_uri + "?"):
         _, got = location_parts(response)
         state = params.get("state")
-        if state and len(state) <= 1024:
+        if got.get("error_description") == ["Invalid Request"]:  # a parse error: One Login sends no state
+            assert got["error"] == ["invalid_request"] and "state" not in got
+        elif state and len(state) <= 1024:
             assert got.get("state") == [state]
         else:
             assert "state" not in got
@@ -272,15 +274,17 @@ async def test_deeply_nested_json_parameters_are_refused_cleanly(http, rp, name,
     assert response.status_code == 302, (response.status_code, response.exception)
     base, got = location_parts(response)
     assert base == rp.redirect_uri
-    assert got["error"] == ["invalid_request"] and got["state"] == [params["state"]]
+    if name == "claims":  # claims that cannot be parsed: One Login's parse error, without state
+        assert got == {"error": ["invalid_request"], "error_description": ["Invalid Request"]}
+    else:
+        assert got["error"] == ["invalid_request"] and got["state"] == [params["state"]]
 
 
-@pytest.mark.parametrize("value", ["١٢", "１２"])
+@pytest.mark.parametrize("value", ["١٢", "１２", "1_000", "+5", "1e3", " 5"])
 async def test_max_age_must_be_ascii_digits(http, rp, value):
+    """A max_age that is not an integer is One Login's parse error without a trusted redirect."""
     params = rp.authorize_params(max_age=value)
-    response = await get_raw(http, urlencode(params).encode())
-    base, got = location_parts(response)
-    assert base == rp.redirect_uri and got.get("error") == ["invalid_request"]
+    assert_html_error(await get_raw(http, urlencode(params).encode()))
 
 
 async def test_a_nul_byte_anywhere_is_refused_with_the_page(http, rp):
@@ -304,8 +308,8 @@ async def test_a_valid_request_still_begins_a_journey(http, services, rp):
 @given(mutation=st.sampled_from([
     {"vtr": '["P2.Cl.Cm"]'}, {"vtr": '["Cl.P2"]'}, {"prompt": "select_account"}, {"prompt": "none login"},
     {"request_uri": "https://evil.example/r"}, {"response_type": "token"}, {"response_type": "code id_token"},
-    {"scope": "email"}, {"scope": "openid wallet-subject-id"}, {"code_challenge": "x" * 43, "code_challenge_method": "plain"},
-    {"code_challenge_method": "S256"}, {"max_age": "-1"}, {"max_age": "1_000"}, {"max_age": "+5"}, {"max_age": "1e3"}, {"max_age": " 5"},
+    {"scope": "openid wallet-subject-id"}, {"code_challenge": "x" * 43, "code_challenge_method": "plain"},
+    {"code_challenge_method": "S256"}, {"max_age": "-2"},
     {"channel": "ios"}, {"claims": '{"id_token":{}}'}, {"claims": '{"userinfo":{"https://evil":null}}'},
     {"nonce": "n" * 513}, {"prompt": "none"},
 ]))

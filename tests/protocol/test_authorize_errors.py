@@ -53,9 +53,8 @@ async def test_query_over_4096_characters_gets_the_error_page(client, rp):
 @pytest.mark.parametrize(
     ("overrides", "error", "description"),
     [
-        ({"response_type": "token"}, "unsupported_response_type", None),
-        ({"scope": "email"}, "invalid_scope", None),
-        ({"scope": "openid profile"}, "invalid_scope", None),
+        ({"response_type": "token"}, "unsupported_response_type", "Unsupported response type"),
+        ({"scope": "openid profile"}, "invalid_scope", "Invalid, unknown or malformed scope"),
         ({"nonce": None}, "invalid_request", "Request is missing nonce parameter"),
         ({"vtr": '["Cl.Cm.P4"]'}, "invalid_request", "Request vtr not valid"),
         ({"vtr": '["Cm"]'}, "invalid_request", "Request vtr not valid"),
@@ -65,12 +64,10 @@ async def test_query_over_4096_characters_gets_the_error_page(client, rp):
         ({"vtr": '["Cl.Cm.P2"]'}, "invalid_request", "Request vtr is not permitted"),
         ({"claims": '{"id_token":{}}'}, "invalid_request", "Request contains invalid claims"),
         ({"claims": '{"userinfo":{"https://vocab.account.gov.uk/v1/passport":null}}'}, "invalid_request", "Request contains invalid claims"),
-        ({"claims": "{nope"}, "invalid_request", "Request contains invalid claims"),
-        ({"request_uri": "https://rp.example/req"}, "request_uri_not_supported", None),
+        ({"request_uri": "https://rp.example/req"}, "request_uri_not_supported", "Request URI parameter not supported"),
         ({"prompt": "select_account"}, "unmet_authentication_requirements", None),
         ({"prompt": "none login"}, "invalid_request", None),
-        ({"max_age": "-1"}, "invalid_request", None),
-        ({"max_age": "soon"}, "invalid_request", None),
+        ({"max_age": "-2"}, "invalid_request", "Max age is negative in query params"),
         ({"code_challenge": "a" * 43, "code_challenge_method": "plain"}, "invalid_request", None),
         ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request", None),
         ({"channel": "carrier-pigeon"}, "invalid_request", "Invalid value for channel parameter."),
@@ -86,6 +83,20 @@ async def test_request_errors_go_back_to_the_service_with_state(client, rp, over
     assert got["state"] == params["state"]
     if description:
         assert got["error_description"] == description
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"scope": "email"}, {"scope": None}, {"claims": "{nope"}, {"prompt": "sometimes"}, {"response_type": "nonsense"}],
+)
+async def test_parse_errors_go_back_without_state_as_one_login_sends_them(client, rp, overrides):
+    response = await authorize(client, **rp.authorize_params(**overrides))
+    assert response.status_code == 302
+    assert redirect_params(response) == {"error": "invalid_request", "error_description": "Invalid Request"}
+
+
+async def test_a_max_age_that_is_not_an_integer_gets_the_error_page(client, rp):
+    assert is_error_page(await authorize(client, **rp.authorize_params(max_age="soon")))
 
 
 async def test_missing_state_goes_back_without_state(client, rp):
@@ -107,7 +118,7 @@ async def test_services_may_be_exempt_from_nonce(client, services):
 
 
 async def test_fragment_response_mode_puts_errors_in_the_fragment(client, rp):
-    response = await authorize(client, **rp.authorize_params(response_mode="fragment", scope="email"))
+    response = await authorize(client, **rp.authorize_params(response_mode="fragment", scope="openid profile"))
     assert response.headers["location"].startswith(rp.redirect_uri + "#error=invalid_scope")
 
 

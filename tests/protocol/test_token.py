@@ -46,7 +46,9 @@ async def test_client_id_may_be_in_the_form_or_only_in_the_assertion(client, rp,
     code, _ = await code_for(client, rp, citizen)
     assert (await rp.token(client, code, client_id=rp.client_id)).status_code == 200
     code, _ = await code_for(client, rp, citizen)
-    assert error_of(await rp.token(client, code, client_id="someone-else"))["error"] == "invalid_client"
+    # A form client_id that is not the assertion's sub is a malformed request, as One Login says.
+    body = error_of(await rp.token(client, code, client_id="someone-else"))
+    assert body == {"error": "invalid_request", "error_description": "Invalid private_key_jwt"}
 
 
 async def test_an_assertion_without_kid_is_accepted(client, rp, citizen):
@@ -141,9 +143,9 @@ async def test_codes_expire_after_300_seconds(client, rp, citizen, services, mon
         ({"code": None}, "invalid_request"),
         ({"redirect_uri": None}, "invalid_request"),
         ({"code": "made-up"}, "invalid_grant"),
-        ({"client_assertion_type": "urn:other"}, "invalid_client"),
-        ({"client_assertion": "not.a.jwt"}, "invalid_client"),
-        ({"client_assertion": None, "client_assertion_type": None}, "invalid_client"),
+        ({"client_assertion_type": "urn:other"}, "invalid_request"),
+        ({"client_assertion": "not.a.jwt"}, "invalid_request"),
+        ({"client_assertion": None, "client_assertion_type": None}, "invalid_request"),
     ],
 )
 async def test_token_request_errors(client, rp, form, error):

@@ -42,7 +42,7 @@ def error_json(err: OAuthError, headers: dict | None = None) -> Response:
     extra = dict(headers or {})
     if err.error == "temporarily_unavailable":
         extra.setdefault("Retry-After", "30")
-    return json_response(body, err.status if err.status != 401 else 400, extra)
+    return json_response(body, err.status, extra)
 
 
 def redirect_to_client(redirect_uri: str, params: dict, mode: str = "query") -> Response:

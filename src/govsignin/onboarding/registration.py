@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
@@ -18,6 +18,11 @@ from govsignin.onboarding.models import RelyingParty
 from govsignin.onboarding.registry import CLIENT_ID
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# One Login refuses redirect URIs with these schemes, or whose query already holds a parameter
+# the authorization response adds (simulator: src/validators/validate-redirectUri.ts): a
+# `code`, `state` or `error` already in the URI could be mistaken for the real answer.
+PROHIBITED_SCHEMES = {"data", "javascript", "vbscript"}
+PROHIBITED_QUERY_NAMES = {"code", "state", "error", "error_description", "response"}
 
 
 class RegistrationError(ValueError):
@@ -41,6 +46,21 @@ class Registration:
     permit_missing_nonce: bool = False
     jar_required: bool = False
     client_id: str | None = None
+
+
+def check_redirect_uri_form(uri: str) -> None:
+    """An absolute URL One Login could register as a redirect URI (any scheme but the
+    prohibited ones; no response parameter already in its query)."""
+    try:
+        parts = urlsplit(uri)
+        names = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    except ValueError as exc:
+        raise RegistrationError(f"Redirect URI is not a valid URL: {uri!r}") from exc
+    if not parts.scheme or not (parts.netloc or parts.path) or parts.scheme.lower() in PROHIBITED_SCHEMES:
+        raise RegistrationError(f"Redirect URI must be an absolute URL: {uri!r}")
+    prohibited = sorted(names & PROHIBITED_QUERY_NAMES)
+    if prohibited:
+        raise RegistrationError(f"Redirect URI must not have {', '.join(prohibited)} in its query: {uri!r}")
 
 
 def _check_url(uri: str, what: str, production: bool) -> None:
@@ -75,6 +95,8 @@ def validate(reg: Registration, production: bool) -> None:
         raise RegistrationError("Give at least one --redirect-uri.")
     for uri in reg.redirect_uris + reg.post_logout_redirect_uris:
         _check_url(uri, "Redirect URI", production)
+    for uri in reg.redirect_uris:
+        check_redirect_uri_form(uri)
     if reg.backchannel_logout_uri:
         _check_url(reg.backchannel_logout_uri, "Back-channel logout URI", production)
     hosts = {urlsplit(u).hostname for u in reg.redirect_uris}

@@ -1,7 +1,10 @@
 """GET/POST /authorize: an ordered list of small checks, then the journey decides.
 
-Until client_id and redirect_uri are proven, every error is the HTML page (never a redirect).
-After that, errors go back to the service with error, error_description and state.
+Until client_id and redirect_uri are proven, every error is the HTML page (never a redirect),
+except a parse error (`ParseError`), which One Login sends back without state when the query's
+client_id and redirect_uri are registered. After that, errors go back to the service with
+error, error_description and state, in One Login's order of checks
+(docs/onelogin-compatibility.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from govsignin.oidc.authorize.checks.check_nonce import check_nonce
 from govsignin.oidc.authorize.checks.check_pkce import check_pkce
 from govsignin.oidc.authorize.checks.check_prompt import check_prompt
 from govsignin.oidc.authorize.checks.check_redirect_uri import check_redirect_uri
+from govsignin.oidc.authorize.checks.check_request_object import check_request_object
 from govsignin.oidc.authorize.checks.check_request_uri import check_request_uri
 from govsignin.oidc.authorize.checks.check_response_mode import check_response_mode
 from govsignin.oidc.authorize.checks.check_response_type import check_response_type
@@ -26,8 +30,9 @@ from govsignin.oidc.authorize.checks.check_state import check_state
 from govsignin.oidc.authorize.checks.check_ui_locales import check_ui_locales
 from govsignin.oidc.authorize.checks.check_vtr import check_vtr
 from govsignin.oidc.authorize.checks.load_request_object import load_request_object
+from govsignin.oidc.authorize.checks.parse_request import parse_request
 from govsignin.oidc.authorize.request import AuthorizeContext
-from govsignin.oidc.errors import FatalRequest, OAuthError
+from govsignin.oidc.errors import FatalRequest, OAuthError, ParseError
 from govsignin.oidc.params import ParameterError, parse_params
 from govsignin.oidc.responses import redirect_error
 from govsignin.web.errors import protocol_error_page
@@ -38,26 +43,28 @@ MAX_FORM = 16384
 
 BEFORE_REDIRECT_IS_PROVEN = (
     check_client,
+    parse_request,
     load_request_object,
     check_redirect_uri,
     check_response_mode,
 )
 AFTER_REDIRECT_IS_PROVEN = (
     check_client_active,
-    check_response_type,
     check_state,
+    check_request_object,
     check_request_uri,
-    check_jar_required,
+    check_response_type,
     check_scope,
+    check_claims,
     check_nonce,
     check_vtr,
-    check_claims,
-    check_ui_locales,
-    check_prompt,
     check_max_age,
     check_pkce,
-    check_channel,
     check_hints,
+    check_channel,
+    check_jar_required,
+    check_ui_locales,
+    check_prompt,
 )
 
 
@@ -73,7 +80,7 @@ async def authorize(request):
     except ParameterError as exc:
         return protocol_error_page(request, str(exc))
 
-    ctx = AuthorizeContext(params=params, app=services)
+    ctx = AuthorizeContext(params=params, app=services, query=params)
     try:
         for check in BEFORE_REDIRECT_IS_PROVEN:
             await check(ctx)
@@ -81,6 +88,11 @@ async def authorize(request):
             await check(ctx)
     except FatalRequest as exc:
         return protocol_error_page(request, exc.description, exc.status)
+    except ParseError as exc:
+        redirect_uri = ctx.query.get("redirect_uri")
+        if ctx.client is None or redirect_uri not in ctx.client.redirect_uris:
+            return protocol_error_page(request, exc.detail)
+        return redirect_error(redirect_uri, exc, None)
     except OAuthError as exc:
         if ctx.redirect_uri is None:
             return protocol_error_page(request, exc.description or exc.error)

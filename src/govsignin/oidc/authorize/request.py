@@ -45,11 +45,13 @@ _FIELD_NAMES = tuple(f.name for f in fields(AuthorizationRequest))
 class AuthorizeContext:
     params: dict[str, str]
     app: Any  # the Services bundle (settings, registry, keys, store)
+    query: dict[str, str] = field(default_factory=dict)  # the request as sent, before a request object
     client: RelyingParty | None = None
     redirect_uri: str | None = None
     response_mode: str = "query"
     state: str | None = None
     from_request_object: bool = False
+    request_claims: dict[str, Any] = field(default_factory=dict)  # the verified request object's
     values: dict[str, Any] = field(default_factory=dict)
 
     def build(self) -> AuthorizationRequest:

@@ -18,7 +18,7 @@ import time
 from govsignin import records
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import constant_time_equal, new_token, token_hash
-from govsignin.oidc.errors import InvalidGrant, InvalidRequest
+from govsignin.oidc.errors import InvalidGrant, InvalidRequest, describe
 from govsignin.oidc.responses import json_response
 from govsignin.oidc.signing import at_hash, sign
 from govsignin.oidc.subject import subject_for
@@ -32,11 +32,11 @@ async def exchange(services, client, params: dict, request=None):
     settings, store = services.settings, services.store
     code, redirect_uri = params.get("code"), params.get("redirect_uri")
     if not code:
-        raise InvalidRequest("Request is missing code parameter")
+        raise InvalidRequest(describe("missing_code"))
     if not redirect_uri:
-        raise InvalidRequest("Request is missing redirect_uri parameter")
+        raise InvalidRequest(describe("missing_redirect_uri"))
     if len(code) > 256:
-        raise InvalidGrant("Invalid authorization code")
+        raise InvalidGrant(describe("invalid_grant"))
     if limited := await token_limited(request, client.client_id):  # before the code is spent
         return limited
     code_key = token_hash(code)
@@ -73,7 +73,7 @@ async def exchange(services, client, params: dict, request=None):
                 await tx.set_many([spent, (f"at:{access_key}", access, settings.access_token_ttl)])
     if raw is None:
         await _revoke_if_replayed(services, code_key, client, request)
-        raise InvalidGrant("Invalid authorization code")
+        raise InvalidGrant(describe("invalid_grant"))
     if error is not None:
         raise error
     if not await services.sessions.token_still_valid(record["user_id"], record.get("gen"), record.get("skey")):
@@ -120,20 +120,20 @@ async def _revoke_if_replayed(services, code_key: str, client, request) -> None:
 
 def _check_grant(record: dict, client, redirect_uri: str, verifier: str | None) -> None:
     if record["client_id"] != client.client_id:
-        raise InvalidGrant("Invalid authorization code")
+        raise InvalidGrant(describe("invalid_grant"))
     if record["redirect_uri"] != redirect_uri:
-        raise InvalidGrant("Redirect URI does not match the authorization request")
+        raise InvalidGrant(describe("invalid_grant"))
     _check_pkce(record.get("code_challenge"), verifier)
 
 
 def _check_pkce(challenge: str | None, verifier: str | None) -> None:
     if challenge is None:
         if verifier is not None:
-            raise InvalidGrant("PKCE code verification failed")
+            raise InvalidGrant(describe("pkce"))
         return
     if verifier is None or not VERIFIER.match(verifier):
-        raise InvalidGrant("PKCE code verification failed")
+        raise InvalidGrant(describe("pkce"))
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     if not constant_time_equal(computed, challenge):
-        raise InvalidGrant("PKCE code verification failed")
+        raise InvalidGrant(describe("pkce"))

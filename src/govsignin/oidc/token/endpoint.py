@@ -1,8 +1,12 @@
-"""POST /token: parse → authenticate the client → dispatch on grant_type."""
+"""POST /token: parse → authenticate the client → dispatch on grant_type.
+
+The parameters are checked before the client, in One Login's order (simulator:
+src/parse/parse-token-request.ts): grant_type, then redirect_uri, then code.
+"""
 
 from __future__ import annotations
 
-from govsignin.oidc.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from govsignin.oidc.errors import InvalidRequest, OAuthError, UnsupportedGrantType, describe
 from govsignin.oidc.params import ParameterError, parse_params
 from govsignin.oidc.responses import error_json
 from govsignin.oidc.token import authorization_code
@@ -16,13 +20,17 @@ async def token(request):
     services = request.app.state.services
     try:
         params = await _read_form(request)
-        client = await authenticate_client(services, params)
         grant_type = params.get("grant_type")
         if grant_type is None:
-            raise InvalidRequest("Request is missing grant_type parameter")
+            raise InvalidRequest(describe("missing_grant_type"))
         grant = GRANTS.get(grant_type)
         if grant is None:
-            raise UnsupportedGrantType("Unsupported grant type")
+            raise UnsupportedGrantType(describe("grant_type"))
+        if "redirect_uri" not in params:
+            raise InvalidRequest(describe("missing_redirect_uri"))
+        if "code" not in params:
+            raise InvalidRequest(describe("missing_code"))
+        client = await authenticate_client(services, params)
         return await grant(services, client, params, request)
     except OAuthError as exc:
         return error_json(exc)

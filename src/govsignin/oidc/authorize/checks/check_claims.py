@@ -4,9 +4,9 @@
 from govsignin.oidc import jsonsafe
 
 from govsignin.oidc.claims import REQUESTABLE_CLAIMS
-from govsignin.oidc.errors import InvalidRequest
+from govsignin.oidc.errors import InvalidRequest, describe
 
-INVALID = "Request contains invalid claims"
+INVALID = describe("claims")
 
 
 async def check_claims(ctx):

@@ -1,14 +1,14 @@
 """- state is required; without it the error goes back *without* state (One Login)."""
 
-from govsignin.oidc.errors import InvalidRequest
+from govsignin.oidc.errors import InvalidRequest, describe
 
 
 async def check_state(ctx):
     state = ctx.params.get("state")
     if not state:
         ctx.state = None
-        raise InvalidRequest("Request is missing state parameter")
+        raise InvalidRequest(describe("missing_state"))
     if len(state) > 1024:
         ctx.state = None
-        raise InvalidRequest("Request state parameter is too long")
+        raise InvalidRequest(describe("state_too_long"))
     ctx.state = state
