@@ -75,7 +75,7 @@ def routes(settings: Settings) -> list:
         Route("/authorize", authorize, methods=BOTH),
         Route("/token", token, methods=POST),
         Route("/userinfo", userinfo, methods=BOTH),
-        Route("/logout", end_session, methods=GET),
+        Route("/logout", end_session, methods=BOTH),
         Route("/signed-out", pages.signed_out, methods=GET),
         *limit_journey_posts(journey_routes(), settings),
         *manage_routes(),
