@@ -2,7 +2,8 @@
 identifies the citizen and the service, as One Login accepts expired hints on logout).
 
 Only an ID token is a hint: its header says `typ: JWT` (a logout token says `logout+jwt`) and
-it has an ID token's claims (iss, sub, aud, iat, exp) and no `events`. Its audience is compared
+it has an ID token's claims (iss, iat, exp; sub and aud, without which it names nobody) and no
+`events`. Its audience is compared
 exactly (`is_for`), never by substring."""
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def _looks_like_an_id_token(claims, issuer: str) -> bool:
     return (
         isinstance(claims, dict)
         and claims.get("iss") == issuer
-        and isinstance(claims.get("sub"), str)
-        and isinstance(claims.get("aud"), str | list)
+        and isinstance(claims.get("sub", ""), str)  # without sub or aud it names nobody
+        and isinstance(claims.get("aud", ""), str | list)
         and all(isinstance(claims.get(name), int | float) for name in ("iat", "exp"))
         and "events" not in claims
     )

@@ -1,7 +1,9 @@
 """GET/POST /userinfo with a Bearer access token (OIDC Core §5.3, RFC 6750).
 
 Errors as One Login sends them: no token → 401 `WWW-Authenticate: Bearer`; a bad or expired
-token → 401 with error="invalid_token".
+token → 401 with error="invalid_token", error_description="Invalid access token". One
+deviation (docs/onelogin-compatibility.md): an Authorization header of another scheme is
+answered as no token at all (RFC 6750 §3.1), where One Login says invalid_token.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from govsignin import records
 from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
 from govsignin.db.reads import Query
+from govsignin.oidc.errors import describe
 from govsignin.oidc.responses import NO_STORE, json_response
+
+INVALID_TOKEN = ("invalid_token", describe("access_token"))
 
 _USERS = User.__table__
 # The account's email and phone columns: one query, built once (db/reads.py: one aiosqlite call
@@ -42,16 +47,16 @@ async def userinfo(request):
         return _unauthorized()
     token = token.strip()
     if not token or len(token) > 512:
-        return _unauthorized("invalid_token", "Invalid access token")
+        return _unauthorized(*INVALID_TOKEN)
     raw = await services.store.get(f"at:{token_hash(token)}")
     if raw is None:
-        return _unauthorized("invalid_token", "Invalid access token")
+        return _unauthorized(*INVALID_TOKEN)
     grant = records.loads(raw)
     if not await services.sessions.token_still_valid(grant["user_id"], grant.get("gen"), grant.get("skey")):
         return _unauthorized("invalid_token", "Invalid access token")  # signed out since it was issued
     row = await _claims_row(services.engine, grant["user_id"])
     if row is None:  # deleted since the token was issued
-        return _unauthorized("invalid_token", "Invalid access token")
+        return _unauthorized(*INVALID_TOKEN)
     email, email_verified, phone_number, phone_number_verified = row
     body = {"sub": grant["sub"]}
     scopes = grant["scope"]
