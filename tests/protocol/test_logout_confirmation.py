@@ -67,3 +67,11 @@ async def test_the_confirmation_page_is_in_welsh(client, services):
     await signed_in(client, services)
     page = await client.get("/logout", cookies={"lng": "cy"})
     assert "Ydych chi eisiau allgofnodi?" in page.text
+
+
+async def test_confirming_after_the_session_ended_goes_to_the_signed_out_page(client, services):
+    await signed_in(client, services)
+    page = await client.get("/logout?state=abc")
+    client.cookies.clear()  # the session ended meanwhile (idle timeout, another tab)
+    response = await client.post("/logout", data=form_of(page))
+    assert response.status_code == 302 and response.headers["location"] == "/signed-out?state=abc"

@@ -61,8 +61,10 @@ async def confirm_end_session(request):
         form = await read_form(request)
     except ParameterError:
         form = {}
-    if session is None or not constant_time_equal(form.get("csrf_token", ""), session.csrf):
+    if session is not None and not constant_time_equal(form.get("csrf_token", ""), session.csrf):
         return protocol_error_page(request, "The sign-out form has expired: sign out again from the service")
+    # No session (it ended meanwhile): nothing to sign out, and the destination is checked as
+    # a GET's would be, so going there is no different from following the service's link.
     params = {name: form[name] for name in PASSED_ON if name in form}
     target, _, _ = await _destination(services, params)
     return await _sign_out(request, session, target)
