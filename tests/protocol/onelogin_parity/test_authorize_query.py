@@ -197,6 +197,10 @@ async def test_a_valid_request_with_claims_and_prompt_begins_a_journey(client, s
     assert begins_a_journey(await authorize(client, params))
 
 
+async def test_empty_userinfo_claims_are_accepted(client, rp):
+    assert begins_a_journey(await authorize(client, rp.authorize_params(claims='{"userinfo": {}}')))
+
+
 async def test_a_valid_code_challenge_begins_a_journey(client, rp):
     params = rp.authorize_params(code_challenge="a" * 43, code_challenge_method="S256")
     assert begins_a_journey(await authorize(client, params))
