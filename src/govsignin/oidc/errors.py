@@ -43,7 +43,11 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "prompt_none_combined": ("prompt none cannot be combined with other values", "govsignin (OIDC Core §3.1.2.1)"),
     "nonce_too_long": ("Request nonce parameter is too long", "govsignin"),
     "state_too_long": ("Request state parameter is too long", "govsignin"),
+    "identity_unavailable": ("Identity proving is not available yet", "govsignin (identity proving is not built)"),
+    "login_required": ("Login required", "onelogin-contract.md §1.7"),
     # /token
+    "form_required": ("Request must be application/x-www-form-urlencoded", "govsignin (RFC 6749 §4.1.3)"),
+    "too_large": ("Request is too large", "govsignin"),
     "missing_grant_type": ("Request is missing grant_type parameter", SIM + "parse/parse-token-request.ts"),
     "grant_type": ("Unsupported grant type", SIM + "parse/parse-token-request.ts"),
     "missing_redirect_uri": ("Request is missing redirect_uri parameter", SIM + "parse/parse-token-request.ts"),

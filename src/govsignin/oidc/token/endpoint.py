@@ -38,13 +38,13 @@ async def token(request):
 
 async def _read_form(request) -> dict:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
-        raise InvalidRequest("Request must be application/x-www-form-urlencoded")
+        raise InvalidRequest(describe("form_required"))
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise InvalidRequest("Request is too large")
+            raise InvalidRequest(describe("too_large"))
     try:
         return parse_params(body, max_total=MAX_BODY)
-    except ParameterError as exc:
+    except ParameterError as exc:  # duplicates, encoding: the detail helps the service's developer
         raise InvalidRequest(str(exc)) from exc

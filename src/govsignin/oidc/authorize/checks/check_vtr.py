@@ -66,6 +66,6 @@ async def check_vtr(ctx):
         ):
             raise InvalidRequest(describe("vtr_not_permitted"))
         # Identity proving (identity/) is designed but not built yet: say so honestly.
-        raise TemporarilyUnavailable("Identity proving is not available yet")
+        raise TemporarilyUnavailable(describe("identity_unavailable"))
     ctx.values["credential_level"] = level
     ctx.values["identity_levels"] = identity
