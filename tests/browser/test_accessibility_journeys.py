@@ -652,6 +652,20 @@ async def test_account_lockout_pages(live_server, registered, context, page, lan
 # --- pages outside the journeys ------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
+async def test_logout_confirmation(live_server, registered, page, lang, walk_options):
+    """A signed-in citizen sent to /logout without their own id_token_hint confirms first."""
+    w = walk_for(page, live_server, registered, lang, **walk_options)
+    email, secret = account_with_app(live_server)
+    w.allowed.append(email)
+    await account_pages_signed_in(w, email, secret)
+    await w.goto("/logout?state=abc")
+    await w.check("logout-confirm")
+    await w.submit()
+    await w.expect_path("/signed-out")
+    await w.check("signed-out")
+
+
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("path", ["/", "/signed-out", "/enter-email", "/no-such-page", "/authorize?client_id=no-such-service"])
 async def test_other_pages(live_server, registered, page, lang, path, walk_options):
     w = walk_for(page, live_server, registered, lang, **walk_options)
