@@ -75,3 +75,10 @@ async def test_confirming_after_the_session_ended_goes_to_the_signed_out_page(cl
     client.cookies.clear()  # the session ended meanwhile (idle timeout, another tab)
     response = await client.post("/logout", data=form_of(page))
     assert response.status_code == 302 and response.headers["location"] == "/signed-out?state=abc"
+
+
+async def test_a_malformed_logout_request_asks_before_signing_out(client, services):
+    rp, _ = await signed_in(client, services)
+    page = await client.get("/logout?state=a&state=b")  # duplicated: cannot be parsed
+    assert page.status_code == 200 and 'action="/logout"' in page.text
+    assert await still_signed_in(client, rp)

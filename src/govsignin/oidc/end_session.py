@@ -42,9 +42,10 @@ async def end_session(request):
     session = await services.sessions.load(request.cookies.get(services.sessions.cookie_name))
     try:
         params = parse_params(request.scope.get("query_string", b""), max_total=MAX_QUERY)
+        target, hinted_sub, client = await _destination(services, params)
     except ParameterError:
-        return await _sign_out(request, session, _default(None, ("invalid_request", describe("logout_request"))))
-    target, hinted_sub, client = await _destination(services, params)
+        params, hinted_sub, client = {}, None, None
+        target = _default(None, ("invalid_request", describe("logout_request")))
     if session is not None and session.signed_in and not await _names_session(services, session, client, hinted_sub):
         return services.templates.render(
             request, "logout-confirm.html", csrf_token=session.csrf,
