@@ -196,6 +196,9 @@ class Settings:
     ratelimit_sign_in_per_ip: str = Field(default="120/minute", description="POSTs to sign-in pages per IP")
     ratelimit_password_per_account: str = Field(default="10/minute", description="Password attempts per account")
     ratelimit_token_per_client_ip: str = Field(default="3000/minute", description="POST /token per client_id and IP")
+    ratelimit_account_per_session: str = Field(
+        default="20/minute;200/hour", description="POSTs to the account pages (/account/*) per browser session")
+    ratelimit_account_per_ip: str = Field(default="60/minute", description="POSTs to the account pages (/account/*) per IP")
 
     def __init__(self, **values):
         environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}

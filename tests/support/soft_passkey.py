@@ -44,6 +44,22 @@ class SoftPasskey:
                            backed_up=False, name="test"))
             db.add(MfaMethod(user_id=user_id, kind="passkey", priority="backup"))
 
+    def attestation(self, options: dict, origin: str) -> str:
+        """The JSON a browser posts for `navigator.credentials.create(options)` ("none" attestation)."""
+        client_data = json.dumps({"type": "webauthn.create", "challenge": options["challenge"], "origin": origin,
+                                  "crossOrigin": False}).encode()
+        flags = 0x01 | 0x04 | 0x40  # user present, user verified, attested credential data
+        auth_data = (hashlib.sha256(options["rp"]["id"].encode()).digest() + bytes([flags]) + struct.pack(">I", 0)
+                     + bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id
+                     + self.cose_public_key())
+        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        return json.dumps({
+            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id), "type": "public-key",
+            "authenticatorAttachment": "platform", "clientExtensionResults": {},
+            "response": {"clientDataJSON": b64url(client_data), "attestationObject": b64url(attestation),
+                         "transports": ["internal"]},
+        })
+
     def assertion(self, options: dict, origin: str, *, user_verified: bool = True, user_handle: bytes | None = None) -> str:
         """The JSON a browser posts for `navigator.credentials.get(options)`."""
         self.sign_count += 1

@@ -49,8 +49,10 @@ async def change_phone(services, user_id: str, phone: str) -> None:
         )
 
 
-async def set_auth_app(services, user_id: str, secret: str) -> None:
-    """Replace the authenticator app's secret, or add an app as the default method."""
+async def set_auth_app(services, user_id: str, secret: str, *, as_backup: bool = False) -> str:
+    """The account's one authenticator app: replace its secret if it has one ("replaced"), else
+    add it ("added") as the default method (the old default becomes a backup) or, `as_backup`,
+    as a backup. A unique index on mfa_methods keeps it to one app per account."""
     encrypted = services.accounts.box.encrypt(secret)
     async with services.sessionmaker() as db, db.begin():
         existing = (
@@ -59,11 +61,14 @@ async def set_auth_app(services, user_id: str, secret: str) -> None:
         if existing is not None:
             existing.secret_encrypted = encrypted
             existing.created_at = utcnow()
-            return
-        await db.execute(
-            update(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.priority == "default").values(priority="backup")
-        )
-        db.add(MfaMethod(user_id=user_id, kind="auth_app", priority="default", secret_encrypted=encrypted))
+            return "replaced"
+        if not as_backup:
+            await db.execute(
+                update(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.priority == "default").values(priority="backup")
+            )
+        db.add(MfaMethod(user_id=user_id, kind="auth_app", priority="backup" if as_backup else "default",
+                         secret_encrypted=encrypted))
+    return "added"
 
 
 async def mfa_methods(services, user_id: str) -> list[MfaMethod]:
@@ -74,7 +79,11 @@ async def mfa_methods(services, user_id: str) -> list[MfaMethod]:
 
 async def add_backup_method(services, user_id: str, kind: str, *, secret: str | None = None,
                             phone: str | None = None) -> None:
-    """A backup second factor next to the default one (One Login: one default, backups besides)."""
+    """A backup second factor next to the default one (One Login: one default, backups besides).
+    An authenticator app goes through set_auth_app (one per account)."""
+    if kind == "auth_app":
+        await set_auth_app(services, user_id, secret, as_backup=True)
+        return
     async with services.sessionmaker() as db, db.begin():
         db.add(MfaMethod(
             user_id=user_id, kind=kind, priority="backup", phone_number=phone,

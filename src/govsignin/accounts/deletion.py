@@ -40,6 +40,15 @@ async def sign_out_everywhere(services, user, session=None, request=None) -> int
     return queued
 
 
+async def sign_out_other_devices(services, user, session):
+    """After a password change: every other session of the user ends, on every instance, and the
+    services are told (back-channel logout); `session` lives on under a new id at the new
+    generation. Returns it (set its cookie) and how many services were told."""
+    queued = await enqueue_logouts(services, user, await all_services_used(services, user.id, session))
+    await services.sessions.end_all_for_user(user.id)
+    return await services.sessions.rotate(session), queued
+
+
 async def delete_account(services, user, session=None, request=None) -> None:
     # Logout tokens carry the pairwise subjects, computed now, while the user row still exists.
     queued = await enqueue_logouts(services, user, await all_services_used(services, user.id, session))

@@ -4,7 +4,9 @@ password reset, and "I do not have access to my security codes" requests with a 
 For the account pages (manage/):
 - `await mfa_change_blocked_until(services, user_id) -> datetime | None`: while not None, refuse
   to add, remove or switch a second factor (show `/cannot-change-security-codes`'s text);
-- `await second_factor_methods(services, user_id) -> list[Method]`.
+- `await second_factor_methods(services, user_id) -> list[Method]`;
+- `await remove_passkey(...)`, `await remove_backup_method(...)`: each removal is refused (False)
+  when it would leave the account without an app, a phone or a passkey.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
-from govsignin.accounts.models import MfaMethod, MfaResetRequest
+from govsignin.accounts.models import MfaMethod, MfaResetRequest, Passkey, User
 from govsignin.crypto import keyed_hash
 from govsignin.db.base import utcnow
 
@@ -62,6 +65,74 @@ async def replace_second_factors(services, user_id: str, *, totp_secret: str) ->
         await db.execute(delete(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind.in_(("auth_app", "sms"))))
         db.add(MfaMethod(user_id=user_id, kind="auth_app", priority="default",
                          secret_encrypted=services.accounts.box.encrypt(totp_secret)))
+
+
+# --- Removing a second factor: never the last one ------------------------------------------------
+#
+# An account with no app, phone or passkey could reset its password with the email alone, so a
+# removal is one guarded DELETE: it deletes nothing unless another factor remains *when it runs*.
+# On PostgreSQL the account's row is locked first, so two removals at once (two tabs, two
+# passkeys) run one after the other and the second sees the first's result; on SQLite the DELETE
+# is the transaction's first statement and takes the database's write lock itself.
+
+CODE_KINDS = ("auth_app", "sms")
+
+
+def _others_left(user_id: str, *, method_id: int | None = None, passkey_id: int | None = None):
+    """SQL: the factors the account keeps besides the method or passkey being removed."""
+    other_method, other_passkey = aliased(MfaMethod), aliased(Passkey)
+    methods = select(func.count()).select_from(other_method).where(
+        other_method.user_id == user_id, other_method.kind.in_(CODE_KINDS))
+    passkeys = select(func.count()).select_from(other_passkey).where(other_passkey.user_id == user_id)
+    if method_id is not None:
+        methods = methods.where(other_method.id != method_id)
+    if passkey_id is not None:
+        passkeys = passkeys.where(other_passkey.id != passkey_id)
+    return methods.correlate(None).scalar_subquery() + passkeys.correlate(None).scalar_subquery()
+
+
+async def _lock_account(db, user_id: str) -> None:
+    if db.bind.dialect.name == "postgresql":
+        await db.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+async def _tidy(db, user_id: str) -> None:
+    """After a removal: no passkey second factor without passkeys, and always one default."""
+    if (await db.execute(select(Passkey.id).where(Passkey.user_id == user_id).limit(1))).first() is None:
+        await db.execute(delete(MfaMethod).where(MfaMethod.user_id == user_id, MfaMethod.kind == "passkey"))
+    default = (await db.execute(select(MfaMethod.id).where(
+        MfaMethod.user_id == user_id, MfaMethod.priority == "default").limit(1))).first()
+    if default is None:
+        first = (await db.execute(select(MfaMethod.id).where(MfaMethod.user_id == user_id)
+                                  .order_by(MfaMethod.id).limit(1))).first()
+        if first is not None:
+            await db.execute(update(MfaMethod).where(MfaMethod.id == first[0]).values(priority="default"))
+
+
+async def remove_passkey(services, user_id: str, passkey_id: int) -> bool:
+    """Delete one of the account's passkeys, unless it is the account's last factor."""
+    async with services.sessionmaker() as db, db.begin():
+        await _lock_account(db, user_id)
+        deleted = await db.execute(delete(Passkey).where(
+            Passkey.id == passkey_id, Passkey.user_id == user_id,
+            _others_left(user_id, passkey_id=passkey_id) >= 1))
+        if deleted.rowcount != 1:
+            return False
+        await _tidy(db, user_id)
+    return True
+
+
+async def remove_backup_method(services, user_id: str, method_id: int) -> bool:
+    """Delete a backup app or phone, unless the account would be left with no factor."""
+    async with services.sessionmaker() as db, db.begin():
+        await _lock_account(db, user_id)
+        deleted = await db.execute(delete(MfaMethod).where(
+            MfaMethod.id == method_id, MfaMethod.user_id == user_id, MfaMethod.priority == "backup",
+            MfaMethod.kind.in_(CODE_KINDS), _others_left(user_id, method_id=method_id) >= 1))
+        if deleted.rowcount != 1:
+            return False
+        await _tidy(db, user_id)
+    return True
 
 
 # --- The 48-hour block on changing second factors after a password reset -------------------------

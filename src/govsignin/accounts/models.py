@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govsignin.db.base import Base, UTCDateTime, utcnow
@@ -34,9 +34,14 @@ class PasswordCredential(Base):
 
 
 class MfaMethod(Base):
-    """A second factor. kind: auth_app | sms (passkeys and recovery codes come next)."""
+    """A second factor. kind: auth_app | sms | passkey (the passkeys themselves are Passkey rows).
+    At most one authenticator app per account: sign-in checks one."""
 
     __tablename__ = "mfa_methods"
+    __table_args__ = (
+        Index("uq_mfa_methods_one_auth_app", "user_id", unique=True,
+              sqlite_where=text("kind = 'auth_app'"), postgresql_where=text("kind = 'auth_app'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -57,9 +57,10 @@ def _sign_in_facts(where):
 
 _FACTS_BY_EMAIL = Query(_sign_in_facts(User.email == bindparam("email")))
 _FACTS_BY_ID = Query(_sign_in_facts(User.id == bindparam("user_id")))
-_AUTH_APP_SECRET = Query(
+_AUTH_APP_SECRET = Query(  # one app per account (a unique index); the default first all the same
     select(MfaMethod.secret_encrypted)
-    .where(MfaMethod.user_id == bindparam("user_id"), MfaMethod.kind == "auth_app").limit(1)
+    .where(MfaMethod.user_id == bindparam("user_id"), MfaMethod.kind == "auth_app")
+    .order_by(MfaMethod.priority != "default", MfaMethod.id).limit(1)
 )
 _PASSWORD_HASH = Query(select(PasswordCredential.hash).where(PasswordCredential.user_id == bindparam("user_id")))
 
@@ -130,7 +131,15 @@ class Accounts:
     async def check_auth_app_code(self, user_id: str, code: str) -> bool:
         """RFC 6238 code within the configured window, each time step usable once."""
         secret = await self.auth_app_secret(user_id)
-        if secret is None or not (code.isdigit() and len(code) == 6):
+        return secret is not None and await self.check_totp(user_id, secret, code)
+
+    async def check_totp(self, user_id: str, secret: str, code: str, *, refuse_used: bool = True) -> bool:
+        """A code of `secret` (the account's app, or one being set up for it), and its time step
+        marked used for the account: a step used once is refused for the rest of its life, so the
+        code that confirms a new app cannot sign in again. A new app's confirmation passes
+        `refuse_used=False`: its step may be the one the citizen just signed in with (the old
+        app's code), and only this session has seen the new secret."""
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
             return False
         totp = pyotp.TOTP(secret)
         now = int(time.time() // totp.interval)
@@ -139,7 +148,7 @@ class Accounts:
             if secrets.compare_digest(totp.generate_otp(step), code):
                 # Replay check: a code seen once is refused for the rest of its life.
                 fresh = await self.store.add(f"totp-used:{user_id}:{step}", "1", 30 * (2 * window + 2))
-                return fresh
+                return fresh or not refuse_used
         return False
 
     async def create(

@@ -15,6 +15,7 @@ for 48 hours after a password reset (`/account/cannot-change-security-codes`).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -69,6 +70,22 @@ class Account:
 
     async def forget(self, name: str) -> None:
         await self.services.store.delete(self._key(name))
+
+    async def tell_owner(self, request, change: str) -> None:
+        """Email the account's address that how it gets security codes changed ("if this was
+        not you"): every change of second factors and recovery codes sends one."""
+        await self.services.messages.send_email(
+            self.user.email, "security-codes-changed", {"time": now_text(), "change": change}, lang(request))
+
+
+def now_text() -> str:
+    return time.strftime("%H:%M on %d %B %Y", time.gmtime()) + " UTC"
+
+
+def lang(request) -> str:
+    from govsignin.web.templating import pick_language
+
+    return pick_language(request)
 
 
 def _reprompt_key(session) -> str:

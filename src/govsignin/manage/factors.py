@@ -2,15 +2,17 @@
 
 Recovery codes come from accounts/recovery_codes.py (shown once, never stored in clear);
 passkeys from accounts/passkeys.py; second factors from accounts/mfa.py. Each change asks for
-the password again and respects the 48-hour block after a password reset.
+the password again, respects the 48-hour block after a password reset, and emails the owner.
+A removal never leaves the account without a second factor (accounts/mfa.py's guarded DELETE).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from govsignin.accounts import mfa
 from govsignin.accounts.mfa import second_factor_methods
-from govsignin.accounts.models import MfaMethod, Passkey
+from govsignin.accounts.models import MfaMethod
 from govsignin.accounts.passkeys import PasskeyError, Passkeys, new_user_handle
 from govsignin.accounts.recovery_codes import generate_recovery_codes, recovery_codes_left
 from govsignin.audit.tags import EventTag
@@ -31,11 +33,12 @@ async def recovery_codes(request):
         return account.render(request, "manage/recovery-codes.html", left=await recovery_codes_left(services, user.id))
     codes = await generate_recovery_codes(services, user.id)
     await services.audit.record(EventTag.RecoveryCodesRegenerated, user_id=user.id, request=request)
+    await account.tell_owner(request, "new recovery codes (the old ones no longer work)")
     return account.render(request, "manage/recovery-codes-new.html", codes=codes)
 
 
 async def add_passkey(request):
-    account = await open_account(request, password=True)
+    account = await open_account(request, password=True, mfa_change=True)
     if not isinstance(account, Account):
         return account
     services, user, session = account.services, account.user, account.session
@@ -61,11 +64,12 @@ async def add_passkey(request):
             db.add(MfaMethod(user_id=user.id, kind="passkey", priority="backup" if kinds else "default"))
         Passkeys.add_to(db, user.id, new, name=N_("Passkey") + f" {len(mine) + 1}")
     await services.audit.record(EventTag.PasskeyAdded, user_id=user.id, request=request)
+    await account.tell_owner(request, "passkey added")
     return go("/account/security?updated=passkey-added")
 
 
 async def remove_passkey(request):
-    account = await open_account(request, password=True)
+    account = await open_account(request, password=True, mfa_change=True)
     if not isinstance(account, Account):
         return account
     services, user = account.services, account.user
@@ -75,16 +79,19 @@ async def remove_passkey(request):
         return go("/account/security")
     methods = await second_factor_methods(services, user.id)
     only_way = len(mine) == 1 and not methods  # the last passkey and no app or phone
-    if request.method == "GET" or only_way:
-        problem = error("remove", N_("You cannot remove your only way to get security codes. Add another way first")) if only_way else None
-        return account.render(request, "manage/remove-passkey.html", status=400 if request.method == "POST" else 200,
-                              passkey=mine[passkey_id], error=problem)
-    async with services.sessionmaker() as db, db.begin():
-        await db.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id))
-        if len(mine) == 1:  # no passkeys left: no passkey second factor either
-            await db.execute(delete(MfaMethod).where(MfaMethod.user_id == user.id, MfaMethod.kind == "passkey"))
+    if request.method == "GET":
+        return account.render(request, "manage/remove-passkey.html", passkey=mine[passkey_id],
+                              error=_only_way() if only_way else None)
+    if not await mfa.remove_passkey(services, user.id, passkey_id):  # decided by the database, not `mine`
+        return account.render(request, "manage/remove-passkey.html", status=400, passkey=mine[passkey_id],
+                              error=_only_way())
     await services.audit.record(EventTag.PasskeyRemoved, user_id=user.id, request=request)
+    await account.tell_owner(request, "passkey removed")
     return go("/account/security?updated=passkey-removed")
+
+
+def _only_way() -> dict:
+    return error("remove", N_("You cannot remove your only way to get security codes. Add another way first"))
 
 
 async def remove_backup_method(request):
@@ -98,9 +105,10 @@ async def remove_backup_method(request):
         return go("/account/security")
     if request.method == "GET":
         return account.render(request, "manage/remove-backup.html", method=backups[method_id])
-    async with services.sessionmaker() as db, db.begin():
-        await db.execute(delete(MfaMethod).where(MfaMethod.id == method_id, MfaMethod.user_id == user.id,
-                                                 MfaMethod.priority == "backup"))
+    if not await mfa.remove_backup_method(services, user.id, method_id):
+        return account.render(request, "manage/remove-backup.html", status=400, method=backups[method_id],
+                              error=_only_way())
     await services.audit.record(EventTag.BackupMethodRemoved, user_id=user.id, request=request)
+    await account.tell_owner(request, "backup method removed")
     return go("/account/security?updated=backup-removed")
 

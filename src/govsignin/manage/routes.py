@@ -9,11 +9,21 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from govsignin.manage import activity, factors, home, leave, password, security
+from govsignin.ratelimit import limit_account_posts
 
 GET, BOTH = ["GET"], ["GET", "POST"]
 
 
 def manage_routes() -> list:
+    """Every page's POSTs count against the account pages' limits (ratelimit/)."""
+    return [
+        Route(r.path, limit_account_posts(r.endpoint), methods=list(r.methods or ()), name=r.name)
+        if "POST" in (r.methods or ()) else r
+        for r in _routes()
+    ]
+
+
+def _routes() -> list:
     return [
         Route("/account", home.home, methods=GET),
         Route("/account/enter-password", password.enter_password, methods=BOTH),

@@ -22,6 +22,7 @@ from govsignin.accounts.changes import (
     switch_default_method,
 )
 from govsignin.accounts.codes import OneTimeCodes, Verified
+from govsignin.accounts.deletion import sign_out_other_devices
 from govsignin.accounts.mfa import mfa_change_blocked_until, second_factor_methods
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.phone import parse_mobile
@@ -154,9 +155,13 @@ async def change_password_page(request):
     if problem:
         return account.render(request, "manage/change-password.html", status=400, error=problem)
     await change_password(services, user.id, password)
-    await services.audit.record(EventTag.PasswordChanged, user_id=user.id, request=request)
+    # Whoever signed in with the old password is signed out everywhere else; this browser stays.
+    session, told = await sign_out_other_devices(services, user, account.session)
+    await services.audit.record(EventTag.PasswordChanged, user_id=user.id, request=request, services_told=told)
     await services.messages.send_email(user.email, "password-changed", {"time": _now_text()}, _lang(request))
-    return go("/account/security?updated=password")
+    response = go("/account/security?updated=password")
+    services.sessions.set_cookie(response, session)
+    return response
 
 
 # --- phone -----------------------------------------------------------------------------------
@@ -244,7 +249,8 @@ async def change_auth_app(request):
         return account.render(request, "manage/code-blocked.html", status=400)
     code = account.form.get("code", "").replace(" ", "")
     problem = _code_problem(code)
-    if problem is None and not _totp_ok(secret, code, services.settings.totp_window):
+    # Marked used as at sign-in: the code that confirms the app cannot then sign in again.
+    if problem is None and not await services.accounts.check_totp(user.id, secret, code, refuse_used=False):
         problem = error("code", N_("The security code you entered is not correct, or may have expired, try again"))
         if await services.lockouts.fail("registering", user.id):
             await account.forget("totp")
@@ -253,21 +259,16 @@ async def change_auth_app(request):
         return account.render(request, "manage/change-authenticator-app.html", status=400, error=problem, **context)
     await account.forget("totp")
     await services.lockouts.clear("registering", user.id)
-    if backup:
-        await add_backup_method(services, user.id, "auth_app", secret=secret)
+    # One app per account: an account that has an app gets this one in its place, whatever the URL asked.
+    if await set_auth_app(services, user.id, secret, as_backup=backup) == "added" and backup:
         await services.audit.record(EventTag.BackupMethodAdded, user_id=user.id, request=request, kind="auth_app")
         await services.messages.send_email(user.email, "security-codes-changed",
                                            {"time": _now_text(), "change": "backup authenticator app added"}, _lang(request))
         return go("/account/security?updated=backup-added")
-    await set_auth_app(services, user.id, secret)
     await services.audit.record(EventTag.AuthAppChanged, user_id=user.id, request=request)
     await services.messages.send_email(user.email, "security-codes-changed",
                                        {"time": _now_text(), "change": "authenticator app"}, _lang(request))
     return go("/account/security?updated=auth-app")
-
-
-def _totp_ok(secret: str, code: str, window: int) -> bool:
-    return pyotp.TOTP(secret).verify(code, valid_window=window)
 
 
 def _code_problem(code: str) -> dict | None:

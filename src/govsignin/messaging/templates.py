@@ -87,3 +87,11 @@ TEMPLATES.update({
         "cy": "Gofynnodd rhywun i newid sut rydych yn cael codau diogelwch ar gyfer eich cyfrif GOV.UK. Os mai chi oedd hwn, gallwch osod ffordd newydd ar ôl ((time)). Os nad chi oedd hwn, stopiwch y newid yn ((cancel_link)) (neu rhowch y cod ((cancel_code)) ar y dudalen honno), yna ailosodwch eich cyfrinair.",
     },
 })
+
+# Telling the owner (journeys/pages/recovery.py): a recovery code stands in for a second factor.
+TEMPLATES.update({
+    "recovery-code-used": {
+        "en": "A recovery code was used for your GOV.UK account at ((time)). You have ((left)) unused recovery codes. If this was not you, reset your password and get new recovery codes.",
+        "cy": "Defnyddiwyd cod adfer ar gyfer eich cyfrif GOV.UK am ((time)). Mae gennych ((left)) cod adfer heb eu defnyddio. Os nad chi oedd hwn, ailosodwch eich cyfrinair a chael codau adfer newydd.",
+    },
+})

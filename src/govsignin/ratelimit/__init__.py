@@ -16,6 +16,8 @@ The limits:
 | `sign_in_ip` | POSTs to the sign-in pages, per client IP | 120/minute |
 | `password_account` | password attempts, per account (email) | 10/minute |
 | `token_client_ip` | authenticated POST /token, per client_id and IP | 3000/minute |
+| `account_session` | POSTs to the account pages (/account/*), per browser session | 20/minute;200/hour |
+| `account_ip` | POSTs to the account pages (/account/*), per client IP | 60/minute |
 
 The password limit complements the lockout (6 wrong passwords → 2 hours), never replaces it:
 the lockout counts failures, this counts attempts, and it is checked before argon2 runs.
@@ -39,7 +41,7 @@ from starlette.responses import Response
 from govsignin.ratelimit.storage import StoreStorage
 from govsignin.web import metrics
 
-LIMITS = ("sign_in_ip", "password_account", "token_client_ip")
+LIMITS = ("sign_in_ip", "password_account", "token_client_ip", "account_session", "account_ip")
 
 
 def _h(value: str) -> str:
@@ -61,6 +63,9 @@ class RateLimits:
             if settings.ratelimit_password_per_account else [],
             "token_client_ip": parse_many(settings.ratelimit_token_per_client_ip)
             if settings.ratelimit_token_per_client_ip else [],
+            "account_session": parse_many(settings.ratelimit_account_per_session)
+            if settings.ratelimit_account_per_session else [],
+            "account_ip": parse_many(settings.ratelimit_account_per_ip) if settings.ratelimit_account_per_ip else [],
         }
         self.storage = None
         if self.enabled:
@@ -120,6 +125,27 @@ def limit_sign_in_posts(view):
             limits = _limits(request)
             if limits is not None and limits.enabled:
                 retry = await limits.hit("sign_in_ip", _h(client_ip(request)))
+                if retry is not None:
+                    return too_many_requests_page(request, retry)
+        return await view(request)
+
+    limited_view.__name__ = getattr(view, "__name__", "view")
+    return limited_view
+
+
+def limit_account_posts(view):
+    """Wrap an account page (manage/): its POSTs count per browser session (the cookie, hashed)
+    and per client IP before any other work, so a signed-in session cannot hammer password
+    re-prompts, code sends or factor changes, and many sessions from one address cannot either."""
+
+    async def limited_view(request):
+        if request.scope["method"] == "POST":
+            limits = _limits(request)
+            if limits is not None and limits.enabled:
+                cookie = request.cookies.get(request.app.state.services.sessions.cookie_name) or ""
+                retry = await limits.hit("account_session", _h(cookie or "no-session"))
+                if retry is None:
+                    retry = await limits.hit("account_ip", _h(client_ip(request)))
                 if retry is not None:
                     return too_many_requests_page(request, retry)
         return await view(request)

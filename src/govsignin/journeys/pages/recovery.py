@@ -202,6 +202,7 @@ async def _recovery_code_page(request, page: Page, state: str, rule: str):
     if await use_recovery_code(services, journey.user_id, code):
         await services.lockouts.clear(rule, journey.user_id)
         await services.audit.record(EventTag.RecoveryCodeUsed, user_id=journey.user_id, request=request)
+        await _tell_owner_recovery_code_used(services, journey.user_id, request)
         return await advance(page, Event.MFA_CODE_VERIFIED if sign_in else Event.RESET_MFA_VERIFIED,
                              method="recovery_code")
     await services.audit.record(EventTag.RecoveryCodeFailure, user_id=journey.user_id, request=request)
@@ -212,6 +213,17 @@ async def _recovery_code_page(request, page: Page, state: str, rule: str):
         request, T + "enter-recovery-code.html", status=400, **context,
         error=_error("code", N_("The recovery code you entered is not correct or has already been used, try again")),
     )
+
+
+async def _tell_owner_recovery_code_used(services, user_id: str, request) -> None:
+    """A recovery code stands in for the second factor: the owner hears of each use, at the
+    account's current address, with how many codes are left."""
+    user = await services.accounts.get(user_id)
+    if user is not None:
+        await services.messages.send_email(
+            user.email, "recovery-code-used",
+            {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)"), "left": await recovery_codes_left(services, user_id)},
+            _lang(request))
 
 
 # --- Forgotten password ------------------------------------------------------------------------
@@ -431,7 +443,7 @@ async def change_security_codes(request):
         return page.render(request, T + "change-security-codes.html", **context)
     code = page.form.get("code", "").replace(" ", "")
     problem = _six_digits(code)
-    if problem is None and not pyotp.TOTP(secret).verify(code, valid_window=services.settings.totp_window):
+    if problem is None and not await services.accounts.check_totp(journey.user_id, secret, code, refuse_used=False):
         if await services.lockouts.fail("registering", journey.user_id):
             return page.render(request, T + "message.html", heading=N_("You entered the wrong security code too many times"),
                                paragraphs=[N_("You can try again in 15 minutes.")])
