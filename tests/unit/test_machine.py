@@ -122,7 +122,7 @@ def _moves(j: Journey):
     for event in TRANSITIONS[State(j.state)]:
         for who in IDENTIFIES.get(event, (j.user_id,)):
             for kind, methods, ready in (("auth_app", ("auth_app",), False), ("sms", ("sms", "recovery_code"), False),
-                                         ("passkey", (), False), ("auth_app", ("auth_app",), True)):
+                                         ("passkey", ("passkey",), False), ("auth_app", ("auth_app",), True)):
                 nxt = deepcopy(j)
                 if event in IDENTIFIES:
                     nxt.identify(who, f"{who}@example.com" if who else "x@example.com", kind if who else None)
@@ -165,7 +165,7 @@ def PROVES_OF(event):  # noqa: N802
 STARTS = [
     (level, kind, session, methods)
     for level in ("Cl", "Cl.Cm")
-    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ()))
+    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)))
     for session in ("none", "Cl", "Cl.Cm", "reauth")
 ]
 

@@ -52,6 +52,7 @@ def recovery_routes() -> list:
         Route("/reset-password-2fa-auth-app", r.reset_password_2fa_auth_app, methods=BOTH),
         Route("/reset-password-2fa-sms", r.reset_password_2fa_sms, methods=BOTH),
         Route("/reset-password-recovery-code", r.reset_password_recovery_code, methods=BOTH),
+        Route("/reset-password-passkey", r.reset_password_passkey, methods=BOTH),
         Route("/reset-password", r.reset_password, methods=BOTH),
         Route("/reset-password-requested-too-many-times", r.reset_too_many, methods=GET),
         Route("/security-code-invalid-recovery", r.recovery_code_locked, methods=GET),

@@ -44,6 +44,7 @@ class State(StrEnum):
     RESET_AUTH_APP = "reset-password-2fa-auth-app"
     RESET_SMS = "reset-password-2fa-sms"
     RESET_RECOVERY_CODE = "reset-password-recovery-code"
+    RESET_PASSKEY = "reset-password-passkey"
     RESET_PASSWORD = "reset-password"
     RESET_TOO_MANY = "reset-password-requested-too-many-times"
     RECOVERY_CODE_LOCKED = "security-code-invalid-recovery"  # 15 minutes

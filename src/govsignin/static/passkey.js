@@ -3,6 +3,7 @@
 //   and hides [data-passkey-unsupported].
 // - On a form[data-passkey-create], runs navigator.credentials.create with the options in
 //   #passkey-options, puts the JSON result in the form's "credential" field and submits it.
+// - On a form[data-passkey-get], the same with navigator.credentials.get (a reset's passkey step).
 // No inline handlers: the page's CSP allows scripts from 'self' only.
 
 const supported = typeof window.PublicKeyCredential === 'function' && !!navigator.credentials
@@ -69,5 +70,52 @@ if (form && supported) {
       form.elements.credential.value = JSON.stringify({ error: String(error && error.name) })
     }
     form.submit()
+  })
+}
+
+// On a form[data-passkey-get] (a passkey as the second factor of a password reset): the same
+// with navigator.credentials.get and the request options in #passkey-options.
+function requestOptions (json) {
+  if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function') {
+    return PublicKeyCredential.parseRequestOptionsFromJSON(json)
+  }
+  return {
+    ...json,
+    challenge: b64urlToBuffer(json.challenge),
+    allowCredentials: (json.allowCredentials || []).map(c => ({ ...c, id: b64urlToBuffer(c.id) }))
+  }
+}
+
+function assertionToJSON (credential) {
+  if (typeof credential.toJSON === 'function') return credential.toJSON()
+  const response = credential.response
+  return {
+    id: credential.id,
+    rawId: bufferToB64url(credential.rawId),
+    type: credential.type,
+    authenticatorAttachment: credential.authenticatorAttachment || undefined,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    response: {
+      clientDataJSON: bufferToB64url(response.clientDataJSON),
+      authenticatorData: bufferToB64url(response.authenticatorData),
+      signature: bufferToB64url(response.signature),
+      userHandle: response.userHandle ? bufferToB64url(response.userHandle) : undefined
+    }
+  }
+}
+
+const getForm = document.querySelector('form[data-passkey-get]')
+if (getForm && supported) {
+  const options = JSON.parse(document.getElementById('passkey-options').textContent)
+  getForm.addEventListener('submit', async event => {
+    if (getForm.elements.credential.value) return
+    event.preventDefault()
+    try {
+      const credential = await navigator.credentials.get({ publicKey: requestOptions(options) })
+      getForm.elements.credential.value = JSON.stringify(assertionToJSON(credential))
+    } catch (error) {
+      getForm.elements.credential.value = JSON.stringify({ error: String(error && error.name) })
+    }
+    getForm.submit()
   })
 }

@@ -2,7 +2,8 @@
 resetting a forgotten password and a lost second factor.
 
 Pages are in journeys/pages/recovery.py. Journey values used by guards live in `journey.data`
-(set by `pages/recovery.prepare_for_user`): `methods` (["auth_app", "sms", "recovery_code"]),
+(set by `pages/recovery.prepare_for_user`): `methods` (["auth_app", "sms", "passkey", "recovery_code"]:
+a passkey is a second factor in a password reset like the others),
 `mfa_reset_ready` (a lost-factor waiting period has passed), `changing_mfa` (the citizen said
 they cannot use their second factor).
 """
@@ -65,6 +66,7 @@ extend(
             E.RESET_EMAIL_VERIFIED: [
                 (_has("auth_app"), S.RESET_AUTH_APP),
                 (_has("sms"), S.RESET_SMS),
+                (_has("passkey"), S.RESET_PASSKEY),
                 (_has("recovery_code"), S.RESET_RECOVERY_CODE),
                 (None, S.RESET_PASSWORD),
             ],
@@ -77,6 +79,11 @@ extend(
             E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
         },
         S.RESET_SMS: {
+            E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
+            E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
+            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+        },
+        S.RESET_PASSKEY: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
             E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
@@ -119,6 +126,7 @@ extend(
         S.RESET_AUTH_APP: reset_email_verified,
         S.RESET_SMS: reset_email_verified,
         S.RESET_RECOVERY_CODE: reset_email_verified,
+        S.RESET_PASSKEY: reset_email_verified,
         S.RESET_PASSWORD: reset_second_factor_done,
         S.CHANGE_CODES: may_change_codes,
         S.CODES_CHANGED: both_factors,
@@ -129,7 +137,8 @@ extend(
                        S.ENTER_RECOVERY_CODE: E.OTHER_METHOD},
         S.ENTER_RECOVERY_CODE: {S.LOST_START: E.RECOVERY_CODE_CHOSEN},
         S.RESET_REQUEST: {S.ENTER_PASSWORD: E.FORGOTTEN_PASSWORD},
-        S.RESET_RECOVERY_CODE: {S.RESET_AUTH_APP: E.RECOVERY_CODE_CHOSEN, S.RESET_SMS: E.RECOVERY_CODE_CHOSEN},
+        S.RESET_RECOVERY_CODE: {S.RESET_AUTH_APP: E.RECOVERY_CODE_CHOSEN, S.RESET_SMS: E.RECOVERY_CODE_CHOSEN,
+                                S.RESET_PASSKEY: E.RECOVERY_CODE_CHOSEN},
         S.LOST_START: {S.MFA_CHOICE: E.NO_ACCESS},
     },
 )

@@ -20,6 +20,7 @@ import time
 
 import pyotp
 
+from govsignin import records
 from govsignin.accounts.codes import OneTimeCodes, Verified
 from govsignin.accounts.passkeys import PasskeyError, Passkeys, new_user_handle
 from govsignin.accounts.password_policy import password_problem
@@ -326,6 +327,11 @@ async def _create(request, page: Page, factor: SecondFactor, totp_step: int | No
         await services.store.add(f"totp-used:{user.id}:{totp_step}", "1", 30 * (2 * window + 2))
     await services.journeys.identify(journey, user.id, user.email, factor.kind)
     journey.data["create"] = {"email": user.email, "done": True}  # drop the hash and secrets
+    if factor.kind == "passkey":  # a way back in if the passkey is lost (shown once, on the next page)
+        from govsignin.accounts.recovery_codes import generate_recovery_codes
+
+        codes = await generate_recovery_codes(services, user.id)
+        journey.data["new_codes"] = services.accounts.box.encrypt(records.dumps(codes))
     await services.audit.record(EventTag.AccountCreated, user_id=user.id, request=request, via="journey",
                                 second_factor=factor.kind)
     await services.messages.send_email(user.email, "account-created", _personalisation(services), pick_language(request))
@@ -337,8 +343,11 @@ async def account_created(request):
     if not isinstance(page, Page):
         return page
     if request.method == "POST":
+        page.journey.data.pop("new_codes", None)  # shown once
         return await advance(page, Event.CONTINUED)
-    return page.render(request, T + "account-created.html")
+    raw = page.journey.data.get("new_codes")
+    codes = records.loads(page.services.accounts.box.decrypt(raw)) if raw else None
+    return page.render(request, T + "account-created.html", **({"codes": codes} if codes else {}))
 
 
 def _dead_end(state: State, template: str):

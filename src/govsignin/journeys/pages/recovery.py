@@ -29,6 +29,7 @@ from govsignin.accounts.mfa import (
     sms_number,
 )
 from govsignin.accounts.models import PasswordCredential
+from govsignin.accounts.passkeys import PasskeyError, Passkeys
 from govsignin.accounts.registration import KIND_ORDER
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.recovery_codes import (
@@ -84,11 +85,15 @@ async def prepare_for_user(services, journey, facts=None) -> None:
                           if k in ("auth_app", "sms")), key=lambda m: m.priority != "default")
         codes_left = facts.recovery_codes_left
         reset_ready = facts.reset_available_at is not None and facts.reset_available_at <= utcnow()
+        has_passkey = any(kind == "passkey" for _, kind, _, _ in facts.methods)
     else:
         methods = await second_factor_methods(services, journey.user_id)
         codes_left = await recovery_codes_left(services, journey.user_id)
         reset_ready = await mfa_reset_ready(services, journey.user_id)
+        has_passkey = bool(await Passkeys.of(services).for_user(journey.user_id))
     kinds = list(dict.fromkeys(m.kind for m in methods))
+    if has_passkey:  # a second factor in a password reset (not offered among codes at sign-in)
+        kinds.append("passkey")
     if codes_left:
         kinds.append("recovery_code")
     journey.data["methods"] = kinds
@@ -116,7 +121,7 @@ async def how_do_you_want_security_codes(request):
     if not isinstance(page, Page):
         return page
     journey = page.journey
-    methods = journey.data.get("methods", [])
+    methods = [m for m in journey.data.get("methods", []) if m in METHOD_LABELS]  # ways to get a code
     phone = await sms_number(page.services, journey.user_id) if "sms" in methods else None
     context = dict(methods=methods, labels=METHOD_LABELS, phone_hint=phone[-3:] if phone else None)
     if request.method == "GET":
@@ -311,6 +316,40 @@ async def reset_password_recovery_code(request):
     if not isinstance(page, Page):
         return page
     return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE, rule="registering")
+
+
+async def reset_password_passkey(request):
+    """The account's passkey as the second factor of a password reset (py_webauthn verifies it,
+    with user verification); it must be a passkey of the journey's account. Failures count on
+    the same rule as the other factors in a reset: 6, then 15 minutes."""
+    page = await open_page(request, State.RESET_PASSKEY)
+    if not isinstance(page, Page):
+        return page
+    services, journey = page.services, page.journey
+    passkeys = Passkeys.of(services)
+    scope = f"reset:{journey.id}"
+
+    async def show(status=200, error=None):
+        options = await passkeys.authentication_options(scope=scope)
+        return page.render(request, T + "reset-passkey.html", status=status, options_json=options, error=error,
+                           recovery_codes="recovery_code" in journey.data.get("methods", []))
+
+    if request.method == "GET":
+        return await show()
+    if await services.lockouts.is_blocked("registering", journey.user_id):
+        return await advance(page, Event.RECOVERY_LOCKED)
+    try:
+        proven = await passkeys.verify_authentication(scope=scope, response_json=page.form.get("credential", ""))
+        if proven.user_id != journey.user_id or not proven.user_verified:
+            raise PasskeyError("not a passkey of this account, or no user verification")
+    except PasskeyError as exc:
+        await services.audit.record(EventTag.PasskeySignInFailure, user_id=journey.user_id, request=request,
+                                    reason=str(exc)[:200], where="reset")
+        if await services.lockouts.fail("registering", journey.user_id):
+            return await advance(page, Event.RECOVERY_LOCKED)
+        return await show(400, _error("passkey", N_("We could not check your passkey. Try again")))
+    await services.lockouts.clear("registering", journey.user_id)
+    return await advance(page, Event.RESET_MFA_VERIFIED, method="passkey")
 
 
 async def reset_password(request):
