@@ -140,6 +140,7 @@ class Settings:
     max_reset_password_requests: int = 6  # then 15 minutes (onelogin-contract.md §2)
     mfa_change_block_seconds: int = Field(default=172800, description="After a password reset, second factors cannot change for this long (48 h)")
     mfa_reset_wait_seconds: int = Field(default=259200, description="Lost second factor without a recovery code: wait this long (72 h) after the notice email")
+    mfa_reset_use_seconds: int = Field(default=86400, description="A matured lost-factor request may be used once, within this long (24 h) after the wait")
 
     # Passwords: OWASP's argon2id parameters, never weakened for speed (production refuses less
     # than OWASP_ARGON2ID_FLOORS; development and tests may, to keep the suite quick)

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from govsignin.accounts.models import MfaMethod, MfaResetRequest, Passkey, User
@@ -154,9 +155,22 @@ async def mfa_change_blocked_until(services, user_id: str) -> dt.datetime | None
 
 
 # --- Lost second factor, without a recovery code: a waiting period with a notice ----------------
+#
+# A request matures `mfa_reset_wait_seconds` after it is made and may then be used once, within
+# `mfa_reset_use_seconds`; after that it is dead and the citizen asks again. At most one request
+# per account is pending (a partial unique index, so two at once cannot both be created). Signing
+# in with a real second factor, or the notice's cancel code, cancels it.
 
 def _cancel_hash(services, token: str) -> str:
     return keyed_hash(services.settings.client_secret_hash_key, f"mfa-reset-cancel:v1:{token.strip()}")
+
+
+def reset_usable(services, available_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether a pending request that matures at `available_at` may be used now."""
+    if available_at is None:
+        return False
+    now = now or utcnow()
+    return available_at <= now < available_at + dt.timedelta(seconds=services.settings.mfa_reset_use_seconds)
 
 
 async def pending_mfa_reset(services, user_id: str) -> MfaResetRequest | None:
@@ -170,28 +184,54 @@ async def pending_mfa_reset(services, user_id: str) -> MfaResetRequest | None:
 
 
 async def request_mfa_reset(services, user_id: str) -> tuple[MfaResetRequest, str | None]:
-    """Start the waiting period, or return the one already running (with no new cancel token)."""
-    existing = await pending_mfa_reset(services, user_id)
-    if existing is not None:
-        return existing, None
-    token = secrets.token_urlsafe(24)
+    """Start the waiting period, or return the one already running (with no new cancel token).
+    A pending request whose use window has passed is closed first ("expired")."""
     now = utcnow()
+    use_window = dt.timedelta(seconds=services.settings.mfa_reset_use_seconds)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(MfaResetRequest)
+            .where(MfaResetRequest.user_id == user_id, MfaResetRequest.state == "pending",
+                   MfaResetRequest.available_at <= now - use_window)
+            .values(state="expired", closed_at=now)
+        )
+    token = secrets.token_urlsafe(24)
     req = MfaResetRequest(
         id=str(uuid.uuid4()), user_id=user_id, cancel_hash=_cancel_hash(services, token), state="pending",
         requested_at=now, available_at=now + dt.timedelta(seconds=services.settings.mfa_reset_wait_seconds),
     )
-    async with services.sessionmaker() as db, db.begin():
-        db.add(req)
+    try:
+        async with services.sessionmaker() as db, db.begin():
+            db.add(req)
+    except IntegrityError:  # one is pending already (perhaps made at this very moment)
+        existing = await pending_mfa_reset(services, user_id)
+        if existing is None:
+            raise
+        return existing, None
     return req, token
 
 
 async def mfa_reset_ready(services, user_id: str) -> bool:
     req = await pending_mfa_reset(services, user_id)
-    return req is not None and req.available_at <= utcnow()
+    return req is not None and reset_usable(services, req.available_at)
+
+
+async def claim_mfa_reset(services, user_id: str) -> bool:
+    """Use the account's matured request, once: True for exactly one caller, while it is usable."""
+    now = utcnow()
+    use_window = dt.timedelta(seconds=services.settings.mfa_reset_use_seconds)
+    async with services.sessionmaker() as db, db.begin():
+        result = await db.execute(
+            update(MfaResetRequest)
+            .where(MfaResetRequest.user_id == user_id, MfaResetRequest.state == "pending",
+                   MfaResetRequest.available_at <= now, MfaResetRequest.available_at > now - use_window)
+            .values(state="completed", closed_at=now)
+        )
+    return result.rowcount == 1
 
 
 async def cancel_mfa_reset(services, token: str) -> str | None:
-    """Cancel a pending request by the notice email's token. Returns the user id, or None."""
+    """Cancel a pending request by the notice's token. Returns the user id, or None."""
     if not token or len(token) > 100:
         return None
     async with services.sessionmaker() as db, db.begin():
@@ -200,11 +240,27 @@ async def cancel_mfa_reset(services, token: str) -> str | None:
         ).scalar_one_or_none()
         if req is None or req.state != "pending":
             return None
-        req.state, req.closed_at = "cancelled", utcnow()
+        await db.execute(
+            update(MfaResetRequest)
+            .where(MfaResetRequest.user_id == req.user_id, MfaResetRequest.state == "pending")
+            .values(state="cancelled", closed_at=utcnow())
+        )
         return req.user_id
 
 
+async def cancel_pending_mfa_resets(services, user_id: str) -> bool:
+    """The owner signed in with a real second factor: no request of theirs stays live."""
+    async with services.sessionmaker() as db, db.begin():
+        result = await db.execute(
+            update(MfaResetRequest)
+            .where(MfaResetRequest.user_id == user_id, MfaResetRequest.state == "pending")
+            .values(state="cancelled", closed_at=utcnow())
+        )
+    return result.rowcount > 0
+
+
 async def complete_mfa_reset(services, user_id: str) -> None:
+    """Close any pending request (a recovery code set the new method instead)."""
     async with services.sessionmaker() as db, db.begin():
         await db.execute(
             update(MfaResetRequest)

@@ -69,9 +69,14 @@ class RecoveryCode(Base):
 class MfaResetRequest(Base):
     """"I do not have access to my security codes" without a recovery code: after an email code,
     the citizen may set a new second factor once `available_at` has passed, unless the notice
-    email's cancel code is used first. state: pending | cancelled | completed."""
+    email's cancel code is used first. state: pending | cancelled | completed | expired.
+    At most one pending request per account."""
 
     __tablename__ = "mfa_reset_requests"
+    __table_args__ = (
+        Index("uq_mfa_reset_requests_one_pending", "user_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

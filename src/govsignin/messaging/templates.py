@@ -88,8 +88,12 @@ TEMPLATES.update({
     },
 })
 
-# Telling the owner (journeys/pages/recovery.py): a recovery code stands in for a second factor.
+# Telling the owner (journeys/pages/recovery.py): a recovery code used, a lost-factor request on every phone.
 TEMPLATES.update({
+    "mfa-reset-requested-sms": {
+        "en": "Someone asked to change how you get GOV.UK security codes. If this was not you, stop it at ((cancel_link)) and reset your password.",
+        "cy": "Gofynnodd rhywun i newid sut rydych yn cael codau diogelwch GOV.UK. Os nad chi oedd hwn, stopiwch hyn yn ((cancel_link)) ac ailosodwch eich cyfrinair.",
+    },
     "recovery-code-used": {
         "en": "A recovery code was used for your GOV.UK account at ((time)). You have ((left)) unused recovery codes. If this was not you, reset your password and get new recovery codes.",
         "cy": "Defnyddiwyd cod adfer ar gyfer eich cyfrif GOV.UK am ((time)). Mae gennych ((left)) cod adfer heb eu defnyddio. Os nad chi oedd hwn, ailosodwch eich cyfrinair a chael codau adfer newydd.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 
+from govsignin.accounts.mfa import cancel_pending_mfa_resets
 from govsignin.accounts.service_uses import service_use_statement
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.begin import ACCOUNT, _internal_subject
@@ -22,6 +23,10 @@ from govsignin.oidc.authorize.respond import issue_code
 from govsignin.oidc.errors import LoginRequired
 from govsignin.oidc.responses import Redirect, redirect_error
 from govsignin.oidc.subject import subject_for
+
+
+# Second factors the owner holds: signing in with one cancels a pending lost-factor request.
+REAL_FACTORS = frozenset({"auth_app", "sms", "passkey"})
 
 
 async def auth_code(request):
@@ -37,6 +42,8 @@ async def auth_code(request):
     generation = await services.sessions.generation(journey.user_id) if journey.user_id else 0
     if internal_sub is None or level is None or generation != journey.generation or not _meets(level, auth):
         return await _expired(request, page)
+    if journey.data.get("mfa_reset_pending") and journey.second_factor_method in REAL_FACTORS:
+        await cancel_pending_mfa_resets(services, journey.user_id)  # the owner has their factor after all
     if journey.data.get("destination") == ACCOUNT:  # the provider's own account pages
         old_id = await _signed_in(request, services, session, journey, internal_sub, None, generation)
         session = await services.sessions.write_renewed(session, old_id)

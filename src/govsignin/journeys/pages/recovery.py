@@ -20,10 +20,13 @@ from govsignin.accounts.mfa import (
     _phone_hint,
     block_mfa_change,
     cancel_mfa_reset,
+    claim_mfa_reset,
     complete_mfa_reset,
     mfa_change_blocked_until,
     mfa_reset_ready,
+    pending_mfa_reset,
     replace_second_factors,
+    reset_usable,
     request_mfa_reset,
     second_factor_methods,
     sms_number,
@@ -76,7 +79,7 @@ def default_kind(facts) -> str | None:
 async def prepare_for_user(services, journey, facts=None) -> None:
     """Fill in what the recovery guards need once the account is known (enter-email, begin).
     `facts` (Accounts.sign_in_facts) saves reading the account's methods again."""
-    for key in ("methods", "mfa_reset_ready"):
+    for key in ("methods", "mfa_reset_ready", "mfa_reset_pending"):
         journey.data.pop(key, None)
     if not journey.user_id:
         return
@@ -84,12 +87,15 @@ async def prepare_for_user(services, journey, facts=None) -> None:
         methods = sorted((Method(i, k, p, _phone_hint(phone)) for i, k, p, phone in facts.methods
                           if k in ("auth_app", "sms")), key=lambda m: m.priority != "default")
         codes_left = facts.recovery_codes_left
-        reset_ready = facts.reset_available_at is not None and facts.reset_available_at <= utcnow()
+        reset_pending = facts.reset_available_at is not None
+        reset_ready = reset_usable(services, facts.reset_available_at)
         has_passkey = any(kind == "passkey" for _, kind, _, _ in facts.methods)
     else:
         methods = await second_factor_methods(services, journey.user_id)
         codes_left = await recovery_codes_left(services, journey.user_id)
-        reset_ready = await mfa_reset_ready(services, journey.user_id)
+        pending = await pending_mfa_reset(services, journey.user_id)
+        reset_pending = pending is not None
+        reset_ready = reset_usable(services, pending.available_at if pending else None)
         has_passkey = bool(await Passkeys.of(services).for_user(journey.user_id))
     kinds = list(dict.fromkeys(m.kind for m in methods))
     if has_passkey:  # a second factor in a password reset (not offered among codes at sign-in)
@@ -99,6 +105,8 @@ async def prepare_for_user(services, journey, facts=None) -> None:
     journey.data["methods"] = kinds
     if reset_ready:
         journey.data["mfa_reset_ready"] = True
+    if reset_pending:  # a real second factor at this sign-in cancels it (finish.py)
+        journey.data["mfa_reset_pending"] = True
 
 
 def _lang(request) -> str:
@@ -231,6 +239,15 @@ async def _tell_owner_recovery_code_used(services, user_id: str, request) -> Non
             _lang(request))
 
 
+async def _address_still_the_accounts(services, journey) -> bool:
+    """Whether the address this journey named the account by is still the account's. Codes and
+    notices go to the account's current address only: a journey started before the owner changed
+    it must not send codes there nor accept codes from there, so it starts again. (The account is
+    read whether or not one was named, so the page takes the same time either way.)"""
+    user = await services.accounts.get(journey.user_id or "")
+    return journey.user_id is None or (user is not None and user.email == journey.email)
+
+
 # --- Forgotten password ------------------------------------------------------------------------
 
 async def reset_password_request(request):
@@ -246,6 +263,8 @@ async def _send_reset_code(request, page: Page, resend: bool = False):
     """Send the email code (only if the account exists: the page says the same either way).
     Requests count per address: 6, then 15 minutes."""
     services, journey = page.services, page.journey
+    if not await _address_still_the_accounts(services, journey):
+        return expired(request, services)
     if await services.lockouts.is_blocked("reset_request", journey.email):
         return await advance(page, Event.RESET_REQUESTS_EXCEEDED)
     await services.lockouts.fail("reset_request", journey.email)  # the 6th request sets the block
@@ -273,6 +292,8 @@ async def reset_password_check_email(request):
     code = page.form.get("code", "").replace(" ", "")
     if problem := _six_digits(code):
         return page.render(request, T + "check-email.html", status=400, error=_error("code", problem), **context)
+    if not await _address_still_the_accounts(services, journey):
+        return expired(request, services)
     result = await OneTimeCodes.of(services).verify("reset-password-email", journey.email, code, scope=journey.id)
     if result is Verified.OK and journey.user_id:
         journey.data.pop("sms_sent", None)
@@ -382,8 +403,8 @@ async def reset_password(request):
     # set the new one, goes on at the new generation.
     await services.sessions.end_all_for_user(journey.user_id)
     journey.generation = await services.sessions.generation(journey.user_id)
-    await services.messages.send_email(
-        journey.email, "password-changed", {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)")}, _lang(request)
+    await services.messages.send_email(  # the account's address now
+        user.email, "password-changed", {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)")}, _lang(request)
     )
     await services.audit.record(EventTag.PasswordReset, user_id=journey.user_id, request=request)
     return await advance(page, Event.PASSWORD_RESET)
@@ -411,6 +432,8 @@ async def cannot_use_security_codes(request):
     if choice != "email":
         return page.render(request, T + "cannot-use-security-codes.html", status=400,
                            error=_error("how", N_("Select how you want to change how you get security codes")), **context)
+    if not await _address_still_the_accounts(services, journey):
+        return expired(request, services)
     issued = await OneTimeCodes.of(services).issue("mfa-reset-email", journey.email, scope=journey.id)
     if issued.blocked:
         return page.render(request, T + "message.html", heading=N_("You asked to resend the security code too many times"),
@@ -430,6 +453,8 @@ async def change_security_codes_check_email(request):
     code = page.form.get("code", "").replace(" ", "")
     if problem := _six_digits(code):
         return page.render(request, T + "check-email.html", status=400, error=_error("code", problem), **context)
+    if not await _address_still_the_accounts(services, journey):
+        return expired(request, services)
     result = await OneTimeCodes.of(services).verify("mfa-reset-email", journey.email, code, scope=journey.id)
     if result is Verified.BLOCKED:
         return await advance(page, Event.RECOVERY_LOCKED)
@@ -437,16 +462,26 @@ async def change_security_codes_check_email(request):
         return page.render(request, T + "check-email.html", status=400, error=_error("code", WRONG_CODE), **context)
     req, token = await request_mfa_reset(services, journey.user_id)
     when = req.available_at.strftime("%H:%M on %d %B %Y (UTC)")
-    if token:  # the notice, at once, to the account's address: "if this was not you"
-        await services.messages.send_email(
-            journey.email, "mfa-reset-requested",
-            {"time": when, "cancel_link": services.settings.endpoint(f"/cancel-security-code-change?token={token}"),
-             "cancel_code": token},
-            _lang(request),
-        )
+    if token:  # the notice, at once, on every way the owner has: "if this was not you"
+        await _tell_owner_reset_requested(services, journey.user_id, when, token, _lang(request))
         await services.audit.record(EventTag.MfaResetRequested, user_id=journey.user_id, request=request)
     journey.data["available_at"] = when
     return await advance(page, Event.LOST_EMAIL_VERIFIED)
+
+
+async def _tell_owner_reset_requested(services, user_id: str, when: str, token: str, lang: str) -> None:
+    """The account's current address and every phone it has (the phone may be what was lost,
+    but the owner may still have it when the request is not theirs)."""
+    user = await services.accounts.get(user_id)
+    personalisation = {"time": when, "cancel_link": services.settings.endpoint(f"/cancel-security-code-change?token={token}"),
+                       "cancel_code": token}
+    await services.messages.send_email(user.email, "mfa-reset-requested", personalisation, lang)
+    phones = {phone for _, kind, _, phone in (await services.accounts.sign_in_facts(user_id=user_id)).methods
+              if kind == "sms" and phone}
+    if user.phone_number:
+        phones.add(user.phone_number)
+    for phone in sorted(phones):
+        await services.messages.send_sms(phone, "mfa-reset-requested-sms", personalisation, lang)
 
 
 async def change_security_codes_requested(request):
@@ -489,15 +524,18 @@ async def change_security_codes(request):
         problem = WRONG_CODE
     if problem:
         return page.render(request, T + "change-security-codes.html", status=400, error=_error("code", problem), **context)
+    if journey.second_factor_verified:  # a recovery code: any pending request is moot
+        await complete_mfa_reset(services, journey.user_id)
+    elif not await claim_mfa_reset(services, journey.user_id):  # the matured request, used once
+        return expired(request, services)
     await replace_second_factors(services, journey.user_id, totp_secret=secret)
-    await complete_mfa_reset(services, journey.user_id)
     codes = await generate_recovery_codes(services, journey.user_id)
     journey.data.pop("new_totp", None)
     journey.data["new_codes"] = box.encrypt(json.dumps(codes))
     journey.data["changing_mfa"] = False
     journey.mfa_kind = "auth_app"
     await services.messages.send_email(
-        journey.email, "security-codes-changed",
+        (await services.accounts.get(journey.user_id)).email, "security-codes-changed",
         {"time": utcnow().strftime("%H:%M on %d %B %Y (UTC)"), "change": "a new authenticator app"}, _lang(request),
     )
     await services.audit.record(EventTag.MfaChanged, user_id=journey.user_id, request=request)
