@@ -229,3 +229,32 @@ async def test_reset_request_lockout_then_unlock_after_the_block(live_server, re
     await page.wait_for_url("**/reset-password-check-email")
     assert re.fullmatch(r"\d{6}", last_code(live_server, email))
     assert not redirected.done()
+
+
+async def test_password_reset_of_a_passkey_only_account_asks_for_the_passkey(live_server, registered, services, context, page):
+    # passkey.js's navigator.credentials.get on /reset-password-passkey, answered by Chromium's
+    # virtual authenticator: the account's passkey is its second factor in the reset.
+    from govsignin.accounts.models import MfaMethod
+
+    await without_passkey_autofill(context)
+    email = f"recovery-{secrets.token_hex(5)}@example.com"
+    live_server.cli("accounts", "add", "--email", email, "--password", PASSWORD)
+    await add_passkey(services, context, page, email)
+    user = await services.accounts.by_email(email)
+    async with services.sessionmaker() as db, db.begin():
+        db.add(MfaMethod(user_id=user.id, kind="passkey", priority="default"))
+    redirected = await start(page, live_server, registered, email)
+    await page.get_by_role("link", name="I’ve forgotten my password").click()
+    await page.wait_for_url("**/reset-password-request")
+    await cont(page)
+    await page.wait_for_url("**/reset-password-check-email")
+    await page.get_by_label("Enter the 6 digit security code").fill(last_code(live_server, email))
+    await cont(page)
+    await page.wait_for_url("**/reset-password-passkey")
+    await page.get_by_role("button", name="Use your passkey").click()
+    await page.wait_for_url("**/reset-password")
+    await page.get_by_label("Enter your new password").fill("a-new-password-2026")
+    await page.get_by_label("Re-type your new password").fill("a-new-password-2026")
+    await cont(page)
+    url = await asyncio.wait_for(redirected, 15)
+    assert "code" in parse_qs(urlsplit(url).query)
