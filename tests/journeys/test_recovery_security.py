@@ -239,3 +239,16 @@ async def test_a_reset_started_before_an_email_change_cannot_use_the_old_address
     assert len(await read_outbox(services, citizen.email)) == sent_before  # nothing more to the old one
     response = await post_page(client, "/reset-password-check-email", code=code)
     assert "location" not in response.headers and EXPIRED in response.text
+
+
+async def test_a_reset_for_an_address_typed_in_capitals_still_sends_its_code(client, services):
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    await client.get("/authorize?" + urlencode(rp.authorize_params()))
+    await post_page(client, "/sign-in-or-create")
+    await post_page(client, "/enter-email", email=f"  {citizen.email.upper()} ")
+    await client.get("/enter-password")
+    response = await post_page(client, "/reset-password-request")
+    assert response.headers["location"] == "/reset-password-check-email"
+    response = await post_page(client, "/reset-password-check-email", code=await _last_code(services, citizen.email))
+    assert response.headers["location"] == "/reset-password-2fa-auth-app"

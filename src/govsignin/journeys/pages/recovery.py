@@ -34,6 +34,7 @@ from govsignin.accounts.mfa import (
 from govsignin.accounts.models import PasswordCredential
 from govsignin.accounts.passkeys import PasskeyError, Passkeys
 from govsignin.accounts.registration import KIND_ORDER
+from govsignin.accounts.service import normalise_email
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.recovery_codes import (
     generate_recovery_codes,
@@ -245,7 +246,7 @@ async def _address_still_the_accounts(services, journey) -> bool:
     it must not send codes there nor accept codes from there, so it starts again. (The account is
     read whether or not one was named, so the page takes the same time either way.)"""
     user = await services.accounts.get(journey.user_id or "")
-    return journey.user_id is None or (user is not None and user.email == journey.email)
+    return journey.user_id is None or (user is not None and user.email == normalise_email(journey.email or ""))
 
 
 # --- Forgotten password ------------------------------------------------------------------------
