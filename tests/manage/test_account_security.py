@@ -201,6 +201,7 @@ async def test_concurrent_removals_in_the_service_keep_one_factor(services):
 async def test_a_second_app_through_the_url_replaces_the_first(client, services):
     citizen = await account_client(client, services)
     page = await reprompt(client, citizen, "/account/change-authenticator-app?backup=1")
+    assert "Set up a backup authenticator app" not in page.text  # it would replace the app: said so
     secret = re.search(r'id="secret-key">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
     done = await client.post("/account/change-authenticator-app",
                              data={"csrf_token": csrf_of(page.text), "code": pyotp.TOTP(secret).now()})

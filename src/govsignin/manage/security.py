@@ -231,8 +231,10 @@ async def change_auth_app(request):
     if not isinstance(account, Account):
         return account
     services, user = account.services, account.user
-    if request.method == "GET":  # ?backup=1: a backup app beside the default method
-        await account.remember("totp-purpose", "backup" if request.query_params.get("backup") == "1" else "change")
+    if request.method == "GET":  # ?backup=1: a backup app beside the default method, unless there is an app
+        has_app = any(m.kind == "auth_app" for m in await second_factor_methods(services, user.id))
+        backup = request.query_params.get("backup") == "1" and not has_app
+        await account.remember("totp-purpose", "backup" if backup else "change")
     backup = await account.recall("totp-purpose") == "backup"
     secret = await account.recall("totp")
     if secret is None:
