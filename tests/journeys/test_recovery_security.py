@@ -252,3 +252,25 @@ async def test_a_reset_for_an_address_typed_in_capitals_still_sends_its_code(cli
     assert response.headers["location"] == "/reset-password-check-email"
     response = await post_page(client, "/reset-password-check-email", code=await _last_code(services, citizen.email))
     assert response.headers["location"] == "/reset-password-2fa-auth-app"
+
+
+async def test_the_code_that_confirms_the_new_app_cannot_sign_in_again(app, client, services):
+    import time
+
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    await _request_lost_factor_change(client, services, rp, citizen)
+    await _mature(services, citizen.user_id)
+    async with _browser(app, services) as later:
+        await _to_second_factor(later, rp, citizen)
+        page = await later.get("/change-security-codes")
+        secret = re.search(r'<code id="secret-key"[^>]*>([A-Z2-7]+)</code>', page.text).group(1)
+        code = pyotp.TOTP(secret).at(time.time() + 30)  # a step no sign-in has used
+        response = await later.post("/change-security-codes", data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1), "code": code})
+        assert response.headers["location"] == "/change-codes-confirmed"
+    async with _browser(app, services) as onlooker:  # saw the code typed, knows the password
+        response = await _to_second_factor(onlooker, rp, citizen)
+        assert response.headers["location"] == "/enter-authenticator-app-code"
+        replay = await post_page(onlooker, "/enter-authenticator-app-code", code=code)
+        assert replay.status_code == 400 and "location" not in replay.headers
