@@ -180,15 +180,15 @@ class Settings:
     code_resends_max: int = Field(
         default=6, description="Re-sends of a code per purpose and journey (and per account); more wait 2 hours"
     )
-    sends_per_journey: int = Field(default=20, description="Messages one journey may send")
+    sends_per_journey: int = Field(default=20, description="Security codes one journey (or account-page session) may send")
     sends_per_destination_per_day: int = Field(
-        default=20, description="Messages to one email address or phone number in 24 hours"
+        default=10, description="Security codes to one email address or phone number in 24 hours"
     )
     sends_per_account_per_day: int = Field(
-        default=30, description="Messages for one signed-in account in 24 hours"
+        default=30, description="Security codes for one account whose password was proven, in 24 hours"
     )
     sends_per_ip_per_hour: int = Field(
-        default=100, description="Messages asked for from one client IP in an hour (with the rate limits)"
+        default=100, description="Security codes asked for from one client IP in an hour (counted with the rate limits on)"
     )
     sms_daily_budget: int = Field(
         default=10000, description="Text messages the whole service sends in 24 hours; beyond it they are refused and operators paged"

@@ -8,7 +8,7 @@ requests cannot all slip under a cap: the Nth increment is the Nth send, whichev
 | counter | key | window | default cap |
 |---|---|---|---|
 | journey | the journey id | journey lifetime | `sends_per_journey` 20 |
-| destination | keyed hash of the address or number | 24 hours | `sends_per_destination_per_day` 20 |
+| destination | keyed hash of the address or number | 24 hours | `sends_per_destination_per_day` 10 |
 | account | the user id, when its holder proved a password | 24 hours | `sends_per_account_per_day` 30 |
 | IP | keyed hash of the client IP, with the rate limits on | 1 hour | `sends_per_ip_per_hour` 100 |
 | SMS budget | one per service | 24 hours | `sms_daily_budget` 10000 |
