@@ -12,7 +12,8 @@ can never undo, or turn into a 500, a change that is already made. Delivery then
   that failed, or one a stopped instance never made.
 
 A row is claimed with a lease (`locked_until`), as back-channel logouts are, so two instances
-never send it twice. A failure is retried with exponential backoff (`message_retry_seconds`,
+never send it twice; a new row is written already leased to the process that will send it at
+once, so other instances' workers leave it alone unless that process dies first. A failure is retried with exponential backoff (`message_retry_seconds`,
 doubling, at most an hour) until `message_max_attempts`; then, or at once when Notify refuses the
 message itself (a 4xx other than 429), the row is dead: an ERROR log line `message_dead` and the
 metric `govsignin_messages_dead_total`. Sent and dead rows lose their payload at once.
@@ -68,6 +69,7 @@ class QueuedMessages:
                 insert(QueuedMessage).values(
                     channel=channel, template=template, lang=lang, payload=payload,
                     state="withheld" if withhold else "queued", attempts=0, next_attempt_at=now,
+                    locked_until=None if withhold else now + LEASE,  # ours to send first
                     finished_at=now if withhold else None, created_at=now,
                 ).returning(QueuedMessage.id)
             )).scalar_one()
@@ -77,7 +79,15 @@ class QueuedMessages:
         if pending is not None:
             pending.append((self, row_id))  # sent after the response (DeliverAfterResponse)
         else:
-            await self.deliver([row_id])
+            await self.send_leased(row_id)
+
+    async def send_leased(self, row_id: int) -> int:
+        """Send a row this process wrote (and so holds the lease of). Never raises."""
+        try:
+            return await self._attempt(row_id)
+        except Exception as exc:  # the database itself failed: the lease ends, then a worker retries
+            log.warning("message_delivery_error", message_id=row_id, error=type(exc).__name__)
+            return 0
 
     async def deliver(self, ids: list[int]) -> int:
         """Claim and send these rows now. Never raises: what fails stays queued for the worker."""
@@ -172,7 +182,7 @@ class DeliverAfterResponse:
         finally:
             _PENDING.reset(token)
             for messages, row_id in pending:
-                await messages.deliver([row_id])
+                await messages.send_leased(row_id)
 
 
 async def run_message_worker(services, stop: asyncio.Event) -> None:
