@@ -174,3 +174,14 @@ async def test_sends_count_per_ip_with_the_rate_limits_on(client, services, ip_l
         response = await post_page(ip_client, "/enter-email-create", email=new_email())
         outcomes.append(response.headers["location"])
     assert outcomes == ["/check-your-email"] * 3 + ["/security-code-requested-too-many-times"]
+
+
+async def test_the_account_pages_show_the_page_when_the_sms_budget_is_spent(client, services, monkeypatch):
+    citizen = await account_client(client, services)
+    await reprompt(client, citizen, "/account/change-phone-number")
+    spent = int(await services.store.get("send:sms-budget") or 0)
+    monkeypatch.setattr(services.settings, "sms_daily_budget", spent)  # nothing left
+    phone = _uk_mobile()
+    response = await submit(client, "/account/change-phone-number", phone=phone)
+    assert response.status_code == 503 and "Sorry, we cannot send text messages at the moment" in response.text
+    assert await read_outbox(services, _e164(phone)) == []
