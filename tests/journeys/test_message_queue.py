@@ -201,3 +201,18 @@ async def test_reset_request_does_the_same_work_for_an_account_and_for_nobody(ap
     assert await settle(services)
     assert (await read_outbox(services, citizen.email, last=True))[0]["template"] == "reset-password-code"
     assert await read_outbox(services, stranger) == []
+
+
+async def test_a_withheld_row_is_never_sent_and_finished_rows_are_purged(services, monkeypatch):
+    to = new_email()
+    await services.messages.send_email(to, "reset-password-code", {"code": "123456"}, withhold=True)
+    row = await _row(services, "reset-password-code")
+    assert row.state == "withheld" and "123456" not in row.payload and to not in row.payload
+    assert await services.messages.deliver([row.id]) == 0
+    assert await read_outbox(services, to) == []
+    monkeypatch.setattr(services.settings, "message_retention_seconds", -1)
+    assert await services.messages.purge() >= 1
+    from govsignin.messaging.models import QueuedMessage
+
+    async with services.sessionmaker() as db:
+        assert await db.get(QueuedMessage, row.id) is None
