@@ -28,6 +28,7 @@ from govsignin.config import Settings, check_production, get_settings
 from govsignin.journeys.routes import journey_routes
 from govsignin.manage.routes import manage_routes
 from govsignin.oidc.authorize.endpoint import authorize
+from govsignin.messaging.queue import DeliverAfterResponse, run_message_worker
 from govsignin.oidc.backchannel import run_worker
 from govsignin.oidc.discovery import static_json, discovery_document, jwks, trustmark
 from govsignin.oidc.end_session import end_session
@@ -238,9 +239,11 @@ class GovSignIn(Starlette):
 
     def build_middleware_stack(self):
         routes = self.router.routes
-        return RequestObservability(
+        stack = RequestObservability(
             FixedPaths(super().build_middleware_stack(), routes), routes, self.security_headers
         )
+        # Outermost: the messages a request queued go out after its response (messaging/queue.py).
+        return DeliverAfterResponse(stack)
 
 
 def freeze_startup_heap() -> None:
@@ -269,6 +272,7 @@ def create_app(
     async def lifespan(app):
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(services, stop))
+        message_worker = asyncio.create_task(run_message_worker(services, stop))
         if serving:
             freeze_startup_heap()
         try:
@@ -278,6 +282,8 @@ def create_app(
             services.wake_worker()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker, 5)
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(message_worker, 5)
             if owned:
                 await services.close()
 

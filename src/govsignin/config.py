@@ -168,6 +168,35 @@ class Settings:
         default_factory=dict,
         description='JSON: {"<template>:<lang>": "<Notify template id>"}, e.g. {"email-code:en": "…"}',
     )
+    message_max_attempts: int = Field(
+        default=6, description="Delivery attempts of one queued message before it is dead"
+    )
+    message_retry_seconds: float = Field(
+        default=5.0, description="Wait before the first retry of a message; doubles each time, at most 1 hour"
+    )
+    message_retention_seconds: int = Field(
+        default=604800, description="How long sent, dead and withheld queue rows are kept (7 days)"
+    )
+    # Send limits (docs/security.md, "Messages"): every code sent counts, refused beyond these
+    code_resends_max: int = Field(
+        default=6, description="Re-sends of a code per purpose and journey (and per account); more wait 2 hours"
+    )
+    sends_per_journey: int = Field(default=20, description="Security codes one journey (or account-page session) may send")
+    sends_per_destination_per_day: int = Field(
+        default=10, description="Security codes to one email address or phone number in 24 hours"
+    )
+    sends_per_account_per_day: int = Field(
+        default=30, description="Security codes for one account whose password was proven, in 24 hours"
+    )
+    sends_per_ip_per_hour: int = Field(
+        default=100, description="Security codes asked for from one client IP in an hour (counted with the rate limits on)"
+    )
+    sms_daily_budget: int = Field(
+        default=10000, description="Text messages the whole service sends in 24 hours; beyond it they are refused and operators paged"
+    )
+    sms_country_codes: str = Field(
+        default="44", description="Comma-separated calling codes whose mobiles may be registered for text messages"
+    )
     assets_dir: str | None = Field(
         default=None, description="govuk-frontend's dist/govuk folder; defaults to ./node_modules"
     )

@@ -251,7 +251,7 @@ async def test_pages_cannot_be_skipped(client, services):
     assert response.status_code == 403
 
 
-async def test_security_code_choice_and_phone_errors(client, services):
+async def test_security_code_choice_and_phone_errors(client, services, monkeypatch):
     rp, email = await TestRP.create(services), new_email()
     await to_password(client, services, rp, email)
     page = await client.get("/get-security-codes")
@@ -265,6 +265,11 @@ async def test_security_code_choice_and_phone_errors(client, services):
                             ("07400", "correct format"), ("call me", "using only numbers")]:
         response = await post_page(client, "/enter-phone-number", phone=number)
         assert response.status_code == 400 and message in error_of(response.text), number
+    # Only UK numbers by default (GOVSIGNIN_SMS_COUNTRY_CODES); other countries are opt-in.
+    response = await post_page(client, "/enter-phone-number", phone="+33 6 12 34 56 78")
+    assert response.status_code == 400 and error_of(response.text) == "Enter a UK mobile phone number"
+    assert await read_outbox(services, "+33612345678") == []
+    monkeypatch.setattr(services.settings, "sms_country_codes", "44,33")
     response = await post_page(client, "/enter-phone-number", phone="+33 6 12 34 56 78")
     assert response.headers["location"] == "/check-your-phone"
     assert (await last_message(services, "+33612345678"))["template"] == "sms-code-create"

@@ -47,9 +47,12 @@ async def test_six_wrong_codes_block_and_the_block_outlasts_a_right_code(service
     assert await codes.verify("create-email", who, again.code, scope="j") is Verified.BLOCKED
 
 
-async def test_six_resends_then_the_seventh_is_refused(services):
-    codes, who = OneTimeCodes.of(services), _subject()
-    await codes.issue("create-email", who, scope="j")
-    sent = [await codes.issue("create-email", who, scope="j", resend=True) for _ in range(7)]
+async def test_six_resends_then_the_seventh_is_refused_in_that_journey_only(services):
+    codes, who, journey = OneTimeCodes.of(services), _subject(), uuid.uuid4().hex
+    await codes.issue("create-email", who, scope=journey)
+    sent = [await codes.issue("create-email", who, scope=journey, resend=True) for _ in range(7)]
     assert [s.blocked for s in sent] == [False] * 6 + [True]
-    assert (await codes.issue("create-email", who, scope="other")).blocked  # blocks the address, not the tab
+    assert (await codes.issue("create-email", who, scope=journey)).blocked  # a first send there too
+    # Never by the address alone: another journey, or another purpose, still gets its code.
+    assert not (await codes.issue("create-email", who, scope=uuid.uuid4().hex)).blocked
+    assert not (await codes.issue("reset-password-email", who, scope=uuid.uuid4().hex)).blocked

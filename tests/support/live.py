@@ -99,6 +99,9 @@ class LiveServer:
 
         if getattr(self, "_reader", None) is None:
             self._reader = _DatabaseReader(self.database_url)
+        from govsignin.messaging.outbox import settle
+
+        self._reader.run(settle)  # the page's messages go out just after its response
         rows = self._reader.run(lambda reader: read_outbox(reader, to, last=True))
         return rows[0] if rows else None
 

@@ -4,9 +4,10 @@ Small on purpose; every flow that sends a code uses it (account creation, sign-i
 message, password reset):
 
     codes = OneTimeCodes.of(services)               # or OneTimeCodes(settings, store, lockouts)
-    sent = await codes.issue(purpose, subject, scope=journey.id)            # first send
-    sent = await codes.issue(purpose, subject, scope=journey.id, resend=True)
-    if sent.blocked: ...            # too many re-sends: "You asked to resend ... too many times"
+    sent = await codes.issue(purpose, subject, scope=journey.id, journey=journey.id,
+                             destination=email_or_phone, channel="email", ip=client_ip)  # first send
+    sent = await codes.issue(..., resend=True)      # "send the code again"
+    if sent.blocked: ...            # a send limit: sent.refused says which (messaging/limits.py)
     else: send sent.code by email/SMS (the caller picks the template and language)
     result = await codes.verify(purpose, subject, entered, scope=journey.id)
     result is Verified.OK | Verified.WRONG | Verified.BLOCKED
@@ -21,8 +22,14 @@ Only an HMAC of the code (keyed, and bound to purpose, scope and subject) is sto
 shared store with the code's lifetime, so a store dump does not reveal codes. Codes are 6 random
 digits from `secrets`; checks use `hmac.compare_digest`. A correct code is single use (popped).
 Wrong codes count through `accounts/lockout.py` rules: "code" (sign-in: 6, then 2 hours) or
-"registering" (account creation and recovery: 6, then 15 minutes). Re-sends count through the
-"resend" rule (6 re-sends, then 2 hours).
+"registering" (account creation and recovery: 6, then 15 minutes).
+
+Sending is limited in `issue()`, never by the address alone, so nobody can use a citizen's email
+address to stop that citizen's codes: re-sends count per purpose and per journey, and per account
+when the journey has proven its password (`account=`): `code_resends_max` (6), then refused until
+2 hours after the first re-send. Every send with a `destination` also counts through
+messaging/limits.py (per journey, per destination per day, per account, per IP, and the SMS
+budget); the per-destination daily cap is what protects a mailbox or phone from flooding.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+
+from govsignin.messaging.limits import Refusal, SendLimits
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Issued:
     code: str | None  # None when blocked
     blocked: bool = False
     ttl: int = 0
+    refused: Refusal | None = None  # the limit that blocked it
 
 
 def _digest(key: str, *parts: str) -> str:
@@ -72,15 +82,16 @@ def _digest(key: str, *parts: str) -> str:
 
 
 class OneTimeCodes:
-    def __init__(self, settings, store, lockouts):
+    def __init__(self, settings, store, lockouts, audit=None):
         self.settings = settings
         self.store = store
         self.lockouts = lockouts
+        self.sends = SendLimits(settings, store, audit)
         self._key = "otp:" + settings.client_secret_hash_key
 
     @classmethod
     def of(cls, services) -> OneTimeCodes:
-        return cls(services.settings, services.store, services.lockouts)
+        return cls(services.settings, services.store, services.lockouts, services.audit)
 
     def _store_key(self, purpose: str, subject: str, scope: str) -> str:
         return "otp:" + _digest(self._key, "slot", purpose, scope, subject.strip().lower())[:48]
@@ -89,21 +100,40 @@ class OneTimeCodes:
         """Blocked from entering codes (too many wrong ones) for this purpose's rule."""
         return await self.lockouts.is_blocked(PURPOSES[purpose].lockout, subject)
 
-    async def resend_blocked(self, subject: str) -> bool:
-        return await self.lockouts.is_blocked("resend", subject)
+    async def issue(self, purpose: str, subject: str, *, scope: str = "", resend: bool = False,
+                    journey: str | None = None, account: str | None = None, destination: str | None = None,
+                    channel: str = "email", ip: str | None = None) -> Issued:
+        """A fresh code (replacing any earlier one), or Issued.blocked when a send limit says no.
 
-    async def issue(self, purpose: str, subject: str, *, scope: str = "", resend: bool = False) -> Issued:
-        """A fresh code (replacing any earlier one). With resend=True the re-send counts toward
-        the "resend" rule; the request that exceeds it is refused (Issued.blocked)."""
+        `journey`: the journey (or account-page session) asking; re-sends count per purpose and
+        journey (else per `scope`). `account`: a user id whose password this journey has proven,
+        never one named by an email address alone; re-sends then count per account too.
+        `destination`/`channel`/`ip`: where the code goes, counted by messaging/limits.py."""
         rule = PURPOSES[purpose]
-        if await self.resend_blocked(subject):
-            return Issued(None, blocked=True)
-        if resend and await self.lockouts.fail("resend", subject):
-            return Issued(None, blocked=True)
+        refused = await self._resends(purpose, journey or scope, account, counting=resend)
+        if refused is None and destination:
+            refused = await self.sends.admit(channel, destination, journey=journey, account=account, ip=ip)
+        if refused is not None:
+            return Issued(None, blocked=True, refused=refused)
         code = f"{secrets.randbelow(1_000_000):06d}"
         digest = _digest(self._key, "code", purpose, scope, subject.strip().lower(), code)
         await self.store.set(self._store_key(purpose, subject, scope), digest, rule.ttl)
         return Issued(code, ttl=rule.ttl)
+
+    async def _resends(self, purpose: str, journey: str, account: str | None, *, counting: bool) -> Refusal | None:
+        """Count a re-send (increment first, then decide), or only look when this is a first send."""
+        keys = ["resend:" + _digest(self._key, "resend", purpose, "journey", journey)[:40]]
+        if account:
+            keys.append("resend:" + _digest(self._key, "resend", purpose, "account", account)[:40])
+        window, most = self.settings.lockout_seconds, self.settings.code_resends_max
+        over = False
+        for key in keys:
+            if counting:
+                count = await self.store.incr(key, window)
+            else:
+                count = int(await self.store.get(key) or 0)
+            over = over or count > most
+        return Refusal.RESENDS if over else None
 
     async def verify(self, purpose: str, subject: str, code: str, *, scope: str = "") -> Verified:
         """Check an entered code. OK pops it (single use) and clears the wrong-code count."""

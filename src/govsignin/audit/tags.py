@@ -42,5 +42,7 @@ class EventTag(StrEnum):
     PasswordResetRequested = "account:password:reset_requested"
     RecoveryCodeFailure = "account:recovery_code:failure"
     RecoveryCodeUsed = "account:recovery_code:used"
+    # Messages (messaging/limits.py)
+    SmsBudgetExceeded = "messaging:sms_budget:exceeded"
     # The trail itself (audit/retention.py)
     AuditEventsExpired = "audit:events:expired"

@@ -29,6 +29,8 @@ from govsignin.accounts.phone import parse_mobile
 from govsignin.accounts.service import normalise_email
 from govsignin.audit.tags import EventTag
 from govsignin.manage.common import Account, error, go, open_account
+from govsignin.messaging.limits import Refusal, cannot_send_sms_page, sms_country_problem
+from govsignin.ratelimit import client_ip
 from govsignin.web.i18n import N_
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -100,7 +102,8 @@ async def change_email_page(request):
     if problem:
         return account.render(request, "manage/change-email.html", status=400, email=email, error=problem)
     email = normalise_email(email)
-    sent = await OneTimeCodes.of(services).issue("change-email", email, scope=session.id)
+    sent = await OneTimeCodes.of(services).issue("change-email", email, scope=session.id, journey=session.id,
+                                                 account=user.id, destination=email, ip=client_ip(request))
     if sent.blocked:
         return account.render(request, "manage/change-email.html", status=400, email=email,
                               error=error("email", N_("You asked to resend the security code too many times. Wait 2 hours and try again")))
@@ -181,11 +184,16 @@ async def change_phone_page(request):
     problem = None
     if text:
         problem = error("phone", text)
+    elif country := sms_country_problem(services.settings, phone):
+        problem = error("phone", country)
     elif phone == user.phone_number:
         problem = error("phone", N_("You are already using that phone number. Enter a different phone number"))
     if problem:
         return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, error=problem, backup=backup)
-    sent = await OneTimeCodes.of(services).issue("change-phone", phone, scope=session.id)
+    sent = await OneTimeCodes.of(services).issue("change-phone", phone, scope=session.id, journey=session.id,
+                                                 account=user.id, destination=phone, channel="sms", ip=client_ip(request))
+    if sent.refused is Refusal.SMS_BUDGET:
+        return cannot_send_sms_page(request)
     if sent.blocked:
         return account.render(request, "manage/change-phone-number.html", status=400, phone=raw, backup=backup,
                               error=error("phone", N_("You asked to resend the security code too many times. Wait 2 hours and try again")))

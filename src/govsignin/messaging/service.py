@@ -1,5 +1,8 @@
 """Email and text messages behind one interface.
 
+`services.messages` is a `QueuedMessages` (messaging/queue.py): each message is a queue row
+first, and the queue's delivery hands it to a transport:
+
 - `NotifyMessages`: GOV.UK Notify (notifications-python-client), template ids from settings.
 - `OutboxMessages`: development and tests only; writes to the outbox table that
   `govsignin outbox` reads. Production refuses it (config.Settings.production_problems).
@@ -18,9 +21,11 @@ from govsignin.web import metrics
 
 
 class Messages(Protocol):
-    async def send_email(self, to: str, template: str, personalisation: dict, lang: str = "en") -> None: ...
+    async def send_email(self, to: str, template: str, personalisation: dict, lang: str = "en", *,
+                         withhold: bool = False) -> None: ...
 
-    async def send_sms(self, to: str, template: str, personalisation: dict, lang: str = "en") -> None: ...
+    async def send_sms(self, to: str, template: str, personalisation: dict, lang: str = "en", *,
+                       withhold: bool = False) -> None: ...
 
 
 class OutboxMessages:
@@ -75,9 +80,13 @@ class NotifyMessages:
 
 
 def create_messages(settings, sessionmaker) -> Messages:
+    from govsignin.messaging.queue import QueuedMessages
+
     if settings.messaging == "notify" and settings.notify_api_key:
-        return NotifyMessages(settings.notify_api_key, settings.notify_template_ids)
-    return OutboxMessages(sessionmaker)
+        transport = NotifyMessages(settings.notify_api_key, settings.notify_template_ids)
+    else:
+        transport = OutboxMessages(sessionmaker)
+    return QueuedMessages(settings, sessionmaker, transport)
 
 
 __all__ = ["Messages", "OutboxMessages", "NotifyMessages", "create_messages", "TEMPLATES"]

@@ -63,6 +63,16 @@ TOKENS_ISSUED = Counter(
 MESSAGES_SENT = Counter(
     "govsignin_messages_sent", "Messages handed to Notify (or the outbox), by channel", ["channel"]
 )
+MESSAGES_DEAD = Counter(
+    "govsignin_messages_dead", "Queued messages given up on (attempts spent, or refused by Notify), by channel",
+    ["channel"],
+)
+SENDS_REFUSED = Counter(
+    "govsignin_sends_refused", "Security codes not sent because a send limit was reached, by limit", ["limit"]
+)
+SMS_BUDGET_EXCEEDED = Counter(
+    "govsignin_sms_budget_exceeded", "Text messages refused because the daily SMS budget is spent"
+)
 RATE_LIMITED = Counter(
     "govsignin_rate_limited", "Requests refused with 429, by limit", ["limit"]
 )
@@ -98,6 +108,19 @@ def token_issued(grant_type: str, id_token_alg: str) -> None:
 
 def message_sent(channel: str) -> None:
     _MESSAGES[channel].inc()
+
+
+def message_dead(channel: str) -> None:
+    MESSAGES_DEAD.labels(channel).inc()
+
+
+def send_refused(limit: str) -> None:
+    """limit: one of messaging.limits.Refusal's values (a fixed set)."""
+    SENDS_REFUSED.labels(limit).inc()
+
+
+def sms_budget_exceeded() -> None:
+    SMS_BUDGET_EXCEEDED.inc()
 
 
 def rate_limited(limit: str) -> None:

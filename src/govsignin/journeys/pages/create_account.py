@@ -31,6 +31,8 @@ from govsignin.audit.tags import EventTag
 from govsignin.journeys.flows.create_account import Event, State
 from govsignin.journeys.pages.common import Page, advance, expired, go, open_page
 from govsignin.journeys.pages.sign_in import EMAIL
+from govsignin.messaging.limits import Refusal, cannot_send_sms_page, sms_country_problem
+from govsignin.ratelimit import client_ip
 from govsignin.web.i18n import N_
 from govsignin.web.templating import pick_language
 
@@ -89,21 +91,22 @@ async def enter_email_create(request):
     return await advance(page, Event.CODE_REQUESTS_BLOCKED if blocked else Event.EMAIL_CODE_SENT)
 
 
-async def _send_email_code(request, page: Page, codes: OneTimeCodes, *, resend: bool) -> bool:
-    """Send the code, or (existing account) the notice instead. True if re-sends are blocked."""
+async def _send_email_code(request, page: Page, codes: OneTimeCodes, *, resend: bool) -> Refusal | None:
+    """Send the code, or (existing account) the notice instead; or the limit that refused it."""
     services, journey = page.services, page.journey
     email = _data(page)["email"]
     exists = await services.accounts.by_email(email) is not None
-    issued = await codes.issue("create-email", email, scope=journey.id, resend=resend)
+    issued = await codes.issue("create-email", email, scope=journey.id, resend=resend, journey=journey.id,
+                               destination=email, ip=client_ip(request))
     if issued.blocked:
-        return True
+        return issued.refused
     lang = pick_language(request)
     if exists:
         await codes.discard("create-email", email, scope=journey.id)  # no code can succeed
         await services.messages.send_email(email, "account-exists-notice", _personalisation(services), lang)
     else:
         await services.messages.send_email(email, "email-code-create", _personalisation(services, issued.code), lang)
-    return False
+    return None
 
 
 async def check_your_email(request):
@@ -134,7 +137,9 @@ async def _code_page(request, page, state, template, context, send, verify):
         return page.render(request, template, resent=resent, **context)
     codes = OneTimeCodes.of(page.services)
     if page.form.get("action") == "resend":
-        if await send(request, page, codes, resend=True):
+        if blocked := await send(request, page, codes, resend=True):
+            if blocked is Refusal.SMS_BUDGET:
+                return cannot_send_sms_page(request)
             return await advance(page, Event.CODE_REQUESTS_BLOCKED)
         data["resent"] = True
         await page.services.journeys.save(page.journey)
@@ -195,26 +200,32 @@ async def enter_phone_number(request):
         return page.render(request, template, phone=data.get("phone_entered", ""))
     entered = page.form.get("phone", "")
     phone, problem = parse_mobile(entered)
+    if not problem:
+        problem = sms_country_problem(page.services.settings, phone)
     if problem:
         return page.render(request, template, status=400, phone=entered, error=_error("phone", problem))
     data["phone"], data["phone_entered"] = phone, entered.strip()
     codes = OneTimeCodes.of(page.services)
     if await codes.is_blocked("create-sms", data["email"]):
         return await advance(page, Event.CODE_ENTRY_BLOCKED)
-    if await _send_sms_code(request, page, codes, resend=False):
+    if blocked := await _send_sms_code(request, page, codes, resend=False):
+        if blocked is Refusal.SMS_BUDGET:
+            return cannot_send_sms_page(request)
         return await advance(page, Event.CODE_REQUESTS_BLOCKED)
     return await advance(page, Event.PHONE_CODE_SENT)
 
 
-async def _send_sms_code(request, page: Page, codes: OneTimeCodes, *, resend: bool) -> bool:
+async def _send_sms_code(request, page: Page, codes: OneTimeCodes, *, resend: bool) -> Refusal | None:
+    """Send the code; or the limit that refused it."""
     data = _data(page)
-    issued = await codes.issue("create-sms", data["email"], scope=f"{page.journey.id}:{data['phone']}", resend=resend)
+    issued = await codes.issue("create-sms", data["email"], scope=f"{page.journey.id}:{data['phone']}", resend=resend,
+                               journey=page.journey.id, destination=data["phone"], channel="sms", ip=client_ip(request))
     if issued.blocked:
-        return True
+        return issued.refused
     await page.services.messages.send_sms(
         data["phone"], "sms-code-create", _personalisation(page.services, issued.code), pick_language(request)
     )
-    return False
+    return None
 
 
 async def check_your_phone(request):
@@ -380,24 +391,29 @@ async def enter_code(request):
     if await services.lockouts.is_blocked("code", journey.user_id):
         return await advance(page, Event.CODE_LOCKED)
 
-    async def send(resend: bool) -> bool:
-        issued = await codes.issue("sign-in-sms", journey.user_id, scope=journey.id, resend=resend)
+    async def send(resend: bool) -> Refusal | None:
+        issued = await codes.issue("sign-in-sms", journey.user_id, scope=journey.id, resend=resend, journey=journey.id,
+                                   account=journey.user_id, destination=phone, channel="sms", ip=client_ip(request))
         if issued.blocked:
-            return True
+            return issued.refused
         await services.messages.send_sms(phone, "sms-code-sign-in", _personalisation(services, issued.code),
                                          pick_language(request))
-        return False
+        return None
 
     if request.method == "GET":
         resent = journey.data.pop("sms_resent", False)
         if not journey.data.get("sms_sent"):  # send on arrival, once (not at every reload)
-            if await send(resend=False):
+            if blocked := await send(resend=False):
+                if blocked is Refusal.SMS_BUDGET:
+                    return cannot_send_sms_page(request)
                 return await advance(page, Event.CODE_REQUESTS_BLOCKED)
             journey.data["sms_sent"] = True
         await services.journeys.save(journey)
         return page.render(request, template, phone_end=shown, resent=resent)
     if page.form.get("action") == "resend":
-        if await send(resend=True):
+        if blocked := await send(resend=True):
+            if blocked is Refusal.SMS_BUDGET:
+                return cannot_send_sms_page(request)
             return await advance(page, Event.CODE_REQUESTS_BLOCKED)
         journey.data["sms_resent"] = True
         await services.journeys.save(journey)

@@ -48,6 +48,8 @@ from govsignin.journeys.flows.recovery import Event, State
 from govsignin.journeys.machine import State as SignIn
 from govsignin.accounts.lockout import _subject as lockout_subject
 from govsignin.journeys.pages.common import Page, advance, expired, open_page
+from govsignin.messaging.limits import Refusal, cannot_send_sms_page
+from govsignin.ratelimit import client_ip
 from govsignin.web.i18n import N_
 
 # Codes this flow sends besides those accounts/codes.py names (same rules: 15 min, 6 wrong → 15 min).
@@ -144,18 +146,22 @@ async def how_do_you_want_security_codes(request):
     return await advance(page, event)
 
 
-async def _send_sms_code(services, journey, purpose: str, request, resend: bool = False) -> bool:
-    """Send a code to the account's phone. False when re-sends are blocked."""
+async def _send_sms_code(services, journey, purpose: str, request, resend: bool = False) -> Refusal | None:
+    """Send a code to the account's phone (this journey has proven the password or the mailbox,
+    so re-sends count per account too); or the limit that refused it."""
     phone = await sms_number(services, journey.user_id)
     if phone is None:
-        return True
-    issued = await OneTimeCodes.of(services).issue(purpose, journey.user_id, scope=journey.id, resend=resend)
+        return None
+    issued = await OneTimeCodes.of(services).issue(
+        purpose, journey.user_id, scope=journey.id, resend=resend, journey=journey.id, account=journey.user_id,
+        destination=phone, channel="sms", ip=client_ip(request),
+    )
     if issued.blocked:
-        return False
+        return issued.refused
     await services.messages.send_sms(phone, "reset-password-sms-code", {"code": issued.code}, _lang(request))
     journey.data["sms_sent"] = True
     await services.journeys.save(journey)
-    return True
+    return None
 
 
 async def _sms_code_page(request, page: Page, purpose: str, state: str):
@@ -165,10 +171,13 @@ async def _sms_code_page(request, page: Page, purpose: str, state: str):
                    recovery_codes="recovery_code" in journey.data.get("methods", []))
     if request.method == "GET":
         if not journey.data.get("sms_sent"):
-            await _send_sms_code(services, journey, purpose, request)
+            if await _send_sms_code(services, journey, purpose, request) is Refusal.SMS_BUDGET:
+                return cannot_send_sms_page(request)
         return page.render(request, T + "enter-sms-code.html", **context)
     if page.form.get("resend"):
-        if not await _send_sms_code(services, journey, purpose, request, resend=True):
+        if blocked := await _send_sms_code(services, journey, purpose, request, resend=True):
+            if blocked is Refusal.SMS_BUDGET:
+                return cannot_send_sms_page(request)
             return page.render(request, T + "message.html", heading=N_("You asked to resend the security code too many times"),
                                paragraphs=[N_("You can try again in 2 hours.")])
         return page.render(request, T + "enter-sms-code.html", sent_again=True, **context)
@@ -261,18 +270,26 @@ async def reset_password_request(request):
 
 
 async def _send_reset_code(request, page: Page, resend: bool = False):
-    """Send the email code (only if the account exists: the page says the same either way).
-    Requests count per address: 6, then 15 minutes."""
+    """Send the email code, only if the account exists; the page says the same either way, and
+    both branches do the same work: the same counters, a code issued, and a queue row (`withhold`
+    when there is no account: written, never sent). Delivery happens after the response.
+    Requests count per journey (6, then 15 minutes), never per address alone, so a stranger
+    cannot stop the owner's reset; the per-destination daily cap protects the mailbox."""
     services, journey = page.services, page.journey
     if not await _address_still_the_accounts(services, journey):
         return expired(request, services)
-    if await services.lockouts.is_blocked("reset_request", journey.email):
+    per_journey = f"journey:{journey.id}"
+    if await services.lockouts.is_blocked("reset_request", per_journey):
         return await advance(page, Event.RESET_REQUESTS_EXCEEDED)
-    await services.lockouts.fail("reset_request", journey.email)  # the 6th request sets the block
-    if journey.user_id:
-        issued = await OneTimeCodes.of(services).issue("reset-password-email", journey.email, scope=journey.id)
-        if issued.code:
-            await services.messages.send_email(journey.email, "reset-password-code", {"code": issued.code}, _lang(request))
+    await services.lockouts.fail("reset_request", per_journey)  # the 6th request sets the block
+    issued = await OneTimeCodes.of(services).issue(
+        "reset-password-email", journey.email, scope=journey.id, journey=journey.id,
+        destination=journey.email, ip=client_ip(request),
+    )
+    if issued.blocked:
+        return await advance(page, Event.RESET_REQUESTS_EXCEEDED)
+    await services.messages.send_email(journey.email, "reset-password-code", {"code": issued.code}, _lang(request),
+                                       withhold=not journey.user_id)
     await services.audit.record(EventTag.PasswordResetRequested, user_id=journey.user_id, request=request)
     if resend:
         return page.render(request, T + "check-email.html", email=journey.email, action=f"/{State.RESET_CHECK_EMAIL}",
@@ -435,7 +452,8 @@ async def cannot_use_security_codes(request):
                            error=_error("how", N_("Select how you want to change how you get security codes")), **context)
     if not await _address_still_the_accounts(services, journey):
         return expired(request, services)
-    issued = await OneTimeCodes.of(services).issue("mfa-reset-email", journey.email, scope=journey.id)
+    issued = await OneTimeCodes.of(services).issue("mfa-reset-email", journey.email, scope=journey.id,
+                                                   journey=journey.id, destination=journey.email, ip=client_ip(request))
     if issued.blocked:
         return page.render(request, T + "message.html", heading=N_("You asked to resend the security code too many times"),
                            paragraphs=[N_("You can try again in 2 hours.")])
