@@ -138,6 +138,16 @@ class Settings:
     lockout_seconds: int = 7200
     code_retry_count_ttl: int = 900
     max_reset_password_requests: int = 6  # then 15 minutes (onelogin-contract.md §2)
+    max_consecutive_failures: int = Field(
+        default=100,
+        description="Consecutive wrong passwords, or wrong second-factor codes, on one account before its sign-in "
+        "is blocked until a password reset or a lost-factor recovery (NIST SP 800-63B: at most 100)",
+    )
+    consecutive_failure_seconds: int = Field(
+        default=2592000,
+        description="How long consecutive failures are remembered, and the longest such a block lasts (30 days); "
+        "only a success resets the count",
+    )
     mfa_change_block_seconds: int = Field(default=172800, description="After a password reset, second factors cannot change for this long (48 h)")
     mfa_reset_wait_seconds: int = Field(default=259200, description="Lost second factor without a recovery code: wait this long (72 h) after the notice email")
 

@@ -74,16 +74,16 @@ extend(
         S.RESET_AUTH_APP: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_SMS: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_RECOVERY_CODE: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_PASSWORD: {E.PASSWORD_RESET: [(needs_second_factor, S.SECOND_FACTOR_NEEDED), (None, S.AUTH_CODE)]},
         S.RESET_TOO_MANY: {},
