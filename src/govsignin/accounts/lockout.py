@@ -155,6 +155,12 @@ class Lockouts:
         raw = await self.store.get(_key(kind, subject))
         return raw is not None and int(raw) > self.rules[kind].max_attempts
 
+    async def held_until_recovery(self, kind: str, user_id: str) -> bool:
+        """Whether the account reached the consecutive-failure cap for `kind`: its block ends with
+        a password reset ("password") or new second factors ("code"), not after 2 hours."""
+        raw = await self.store.get(_long_key(kind, user_id))
+        return raw is not None and int(raw) >= self.settings.max_consecutive_failures
+
     async def fail(self, kind: str, subject: str) -> bool:
         """Count one event after the fact (a request, a re-send). True when this one starts a block."""
         rule, key = self.rules[kind], _key(kind, subject)

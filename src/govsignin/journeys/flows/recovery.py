@@ -57,6 +57,11 @@ extend(
         },
         # Forgotten password.
         S.ENTER_PASSWORD: {E.FORGOTTEN_PASSWORD: [(None, S.RESET_REQUEST)]},
+        # A password block (the page links to the reset, which lifts it) and a code block (the
+        # page links to the lost-factor route, whose new second factor lifts it; that route needs
+        # the password, so a reset journey stays on the page).
+        S.ACCOUNT_LOCKED: {E.FORGOTTEN_PASSWORD: [(None, S.RESET_REQUEST)]},
+        S.SECURITY_CODE_LOCKED: {E.NO_ACCESS: [(password_verified, S.LOST_START), (None, S.SECURITY_CODE_LOCKED)]},
         S.RESET_REQUEST: {
             E.RESET_CODE_SENT: [(None, S.RESET_CHECK_EMAIL)],
             E.RESET_REQUESTS_EXCEEDED: [(None, S.RESET_TOO_MANY)],
@@ -128,8 +133,8 @@ extend(
         S.MFA_CHOICE: {S.ENTER_AUTH_APP_CODE: E.OTHER_METHOD, S.ENTER_SMS_CODE: E.OTHER_METHOD,
                        S.ENTER_RECOVERY_CODE: E.OTHER_METHOD},
         S.ENTER_RECOVERY_CODE: {S.LOST_START: E.RECOVERY_CODE_CHOSEN},
-        S.RESET_REQUEST: {S.ENTER_PASSWORD: E.FORGOTTEN_PASSWORD},
+        S.RESET_REQUEST: {S.ENTER_PASSWORD: E.FORGOTTEN_PASSWORD, S.ACCOUNT_LOCKED: E.FORGOTTEN_PASSWORD},
         S.RESET_RECOVERY_CODE: {S.RESET_AUTH_APP: E.RECOVERY_CODE_CHOSEN, S.RESET_SMS: E.RECOVERY_CODE_CHOSEN},
-        S.LOST_START: {S.MFA_CHOICE: E.NO_ACCESS},
+        S.LOST_START: {S.MFA_CHOICE: E.NO_ACCESS, S.SECURITY_CODE_LOCKED: E.NO_ACCESS},
     },
 )

@@ -154,6 +154,19 @@ def _dead_end_page(state: State, template: str):
     return view
 
 
-account_locked = _dead_end_page(State.ACCOUNT_LOCKED, "journeys/account-locked.html")
-security_code_locked = _dead_end_page(State.SECURITY_CODE_LOCKED, "journeys/security-code-invalid.html")
+def _locked_page(state: State, template: str, kind: str):
+    """A lockout's page: a block that only recovery lifts (the consecutive-failure cap) says so."""
+    async def view(request):
+        page = await open_page(request, state)
+        if not isinstance(page, Page):
+            return page
+        user_id = page.journey.user_id
+        until_recovery = bool(user_id) and await page.services.lockouts.held_until_recovery(kind, user_id)
+        return page.render(request, template, until_recovery=until_recovery)
+
+    return view
+
+
+account_locked = _locked_page(State.ACCOUNT_LOCKED, "journeys/account-locked.html", "password")
+security_code_locked = _locked_page(State.SECURITY_CODE_LOCKED, "journeys/security-code-invalid.html", "code")
 second_factor_needed = _dead_end_page(State.SECOND_FACTOR_NEEDED, "journeys/second-factor-needed.html")
