@@ -126,10 +126,8 @@ class OneTimeCodes:
     async def verify(self, purpose: str, subject: str, code: str, *, scope: str = "") -> Verified:
         """Check an entered code. OK pops it (single use) and clears the wrong-code count."""
         rule = PURPOSES[purpose]
-        attempt = await self.lockouts.attempt(  # counted first: concurrent guesses cannot pass the cap
-            rule.lockout, *self.counted(rule.lockout, subject, scope),
-            account_id=subject if rule.lockout == "code" else None,
-        )
+        # Counted first: concurrent guesses cannot pass the cap.
+        attempt = await self.lockouts.attempt(rule.lockout, *self.counted(rule.lockout, subject, scope))
         if attempt.blocked:
             return Verified.BLOCKED
         code = (code or "").replace(" ", "")

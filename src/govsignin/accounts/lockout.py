@@ -10,7 +10,7 @@ above the rule's maximum for the block's length. An attempt is counted *before* 
 checked (`attempt`), and the answer is decided from the incremented value, so concurrent
 attempts cannot all pass a check made before any of them counted:
 
-    attempt = await lockouts.attempt("code", account(user_id), account_id=user_id)
+    attempt = await lockouts.attempt("code", account(user_id))
     if attempt.blocked: ...                 # nothing is checked
     elif correct: await attempt.succeeded()  # clears the counters (and the long-window one)
     elif await attempt.failed(): ...         # this failure started a block
@@ -88,8 +88,8 @@ def _key(kind: str, subject: str) -> str:
     return f"fail:{kind}:{_subject(subject)}"
 
 
-def _long_key(kind: str, user_id: str) -> str:
-    return f"consecutive:{kind}:{_subject(account(user_id))}"
+def _long_key(kind: str, subject: str) -> str:
+    return f"consecutive:{kind}:{_subject(subject)}"
 
 
 @dataclass
@@ -99,14 +99,14 @@ class Attempt:
     lockouts: Lockouts
     rule: Rule
     counts: dict[str, int]  # key → the value this attempt incremented it to
-    account_id: str | None
+    long_key: str | None  # the consecutive-failure counter this attempt counts on, if its rule has one
     blocked: bool
 
     async def succeeded(self) -> None:
         """The secret was right: forget the failures (only a success resets the long window)."""
         keys = list(self.counts)
-        if self.rule.long_window and self.account_id:
-            keys.append(_long_key(self.rule.name, self.account_id))
+        if self.long_key:
+            keys.append(self.long_key)
         await self.lockouts.store.delete(*keys)
 
     async def failed(self) -> bool:
@@ -117,10 +117,10 @@ class Attempt:
             if count >= rule.max_attempts:
                 await store.set(key, str(rule.max_attempts + 1), rule.block_seconds)
                 blocked = True
-        if rule.long_window and self.account_id:
+        if self.long_key:
             settings = self.lockouts.settings
             window = settings.consecutive_failure_seconds
-            failures = await store.incr(_long_key(rule.name, self.account_id), window)
+            failures = await store.incr(self.long_key, window)
             if failures >= settings.max_consecutive_failures:
                 # Blocked until a password reset or a lost-factor recovery lifts it (lift()), or
                 # the window ends.
@@ -135,10 +135,12 @@ class Lockouts:
         self.rules = rules(settings)
         self.store = store
 
-    async def attempt(self, kind: str, *subjects: str, account_id: str | None = None) -> Attempt:
+    async def attempt(self, kind: str, *subjects: str) -> Attempt:
         """Count an attempt against each subject before anything is checked. `blocked` when any
         counter is past the rule's maximum (a block in force, or concurrent attempts that used up
-        what was left). `account_id`: the account whose consecutive-failure cap this counts on."""
+        what was left). Rules with a consecutive-failure cap ("password", "code") count it on the
+        first subject: the account (or, for a password, an address with no account, which so
+        costs the same work as a known one)."""
         rule = self.rules[kind]
         counts: dict[str, int] = {}
         blocked = False
@@ -148,7 +150,8 @@ class Lockouts:
             if count > rule.max_attempts:
                 blocked = True
                 break  # the other subjects are not counted for an attempt that is refused
-        return Attempt(self, rule, counts, account_id, blocked)
+        long_key = _long_key(kind, subjects[0]) if rule.long_window and subjects else None
+        return Attempt(self, rule, counts, long_key, blocked)
 
     async def is_blocked(self, kind: str, subject: str) -> bool:
         """Whether `subject` is blocked now (to say so before asking for anything)."""
@@ -158,7 +161,7 @@ class Lockouts:
     async def held_until_recovery(self, kind: str, user_id: str) -> bool:
         """Whether the account reached the consecutive-failure cap for `kind`: its block ends with
         a password reset ("password") or new second factors ("code"), not after 2 hours."""
-        raw = await self.store.get(_long_key(kind, user_id))
+        raw = await self.store.get(_long_key(kind, account(user_id)))
         return raw is not None and int(raw) >= self.settings.max_consecutive_failures
 
     async def fail(self, kind: str, subject: str) -> bool:
@@ -179,6 +182,6 @@ class Lockouts:
         """A password reset (kind "password") or a replaced second factor (kind "code") lifts the
         account's block and its consecutive-failure count. `subjects`: other subjects the same
         counter was kept under (an address, for passwords)."""
-        keys = [_key(kind, account(user_id)), _long_key(kind, user_id)]
+        keys = [_key(kind, account(user_id)), _long_key(kind, account(user_id))]
         keys += [_key(kind, s) for s in subjects]
         await self.store.delete(*keys)

@@ -34,7 +34,7 @@ async def check_password_with_lockout(request, account: Account, password: str):
     """(correct?, response): wrong passwords count toward the sign-in lockout (6, then 2 hours);
     the attempt that locks the account also ends this browser session."""
     services, user = account.services, account.user
-    attempt = await services.lockouts.attempt("password", account_subject(user.id), account_id=user.id)
+    attempt = await services.lockouts.attempt("password", account_subject(user.id))
     if attempt.blocked:
         return False, await _locked(request, account)
     if len(password) <= 256 and await services.accounts.check_password(user, password):

@@ -198,7 +198,7 @@ async def _recovery_code_page(request, page: Page, state: str):
         return page.render(request, T + "enter-recovery-code.html", status=400, error=_error("code", problem), **context)
     sign_in = state == State.ENTER_RECOVERY_CODE
     locked_event = Event.CODE_LOCKED
-    attempt = await services.lockouts.attempt("code", account(journey.user_id), account_id=journey.user_id)
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
     if attempt.blocked:
         return await advance(page, locked_event)
     if await use_recovery_code(services, journey.user_id, code):
@@ -279,7 +279,7 @@ async def reset_password_2fa_auth_app(request):
     if problem := _six_digits(code):
         return page.render(request, T + "reset-2fa-auth-app.html", status=400, error=_error("code", problem), **context)
     # The account's shared code counter: a block from sign-in holds here too, and the reverse.
-    attempt = await services.lockouts.attempt("code", account(journey.user_id), account_id=journey.user_id)
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
     if attempt.blocked:
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):

@@ -77,9 +77,7 @@ async def enter_password(request):
     if limited := await password_limited(request, journey.email):  # complements the lockout
         return limited
     # Counted before argon2 runs: concurrent guesses cannot all pass a check made before any counted.
-    attempt = await services.lockouts.attempt(
-        "password", password_subject(journey.user_id, journey.email), account_id=journey.user_id
-    )
+    attempt = await services.lockouts.attempt("password", password_subject(journey.user_id, journey.email))
     if attempt.blocked:
         return await advance(page, Event.PASSWORD_LOCKED)
     if len(password) <= 256 and await services.accounts.check_password(journey.user_id, password):
@@ -124,7 +122,7 @@ async def enter_auth_app_code(request):
         error = _error("code", N_("Enter the security code using only 6 digits"))
     if error:
         return page.render(request, "journeys/enter-authenticator-app-code.html", status=400, error=error)
-    attempt = await services.lockouts.attempt("code", account(journey.user_id), account_id=journey.user_id)
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
     if attempt.blocked:
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
