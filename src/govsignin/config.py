@@ -299,6 +299,16 @@ class Settings:
                 "GOVSIGNIN_DATABASE_URL points at SQLite; production needs PostgreSQL "
                 "(postgresql+asyncpg://…) shared by every instance."
             )
+        if not 1 <= self.max_consecutive_failures <= 100:
+            problems.append(
+                "GOVSIGNIN_MAX_CONSECUTIVE_FAILURES must be 1–100 (NIST SP 800-63B: at most 100 "
+                "consecutive failed attempts on one account)."
+            )
+        if self.consecutive_failure_seconds < 86400:
+            problems.append(
+                "GOVSIGNIN_CONSECUTIVE_FAILURE_SECONDS must be at least 86400 (a day): a shorter window "
+                "lets slow guessing run under the consecutive-failure cap."
+            )
         return problems
 
 
