@@ -79,6 +79,36 @@ async def test_thirty_concurrent_wrong_passwords_get_at_most_six_checks(app, set
     assert len(wrong) + len(locked) == 30 and len(wrong) <= 5 and len(locked) >= 25
 
 
+async def test_twelve_concurrent_wrong_app_codes_get_at_most_six_checks(app, settings, services, monkeypatch):
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    accounts = services.accounts
+    checked = 0
+    real_check = accounts.check_auth_app_code
+
+    async def counting_check(*args, **kwargs):
+        nonlocal checked
+        checked += 1
+        await asyncio.sleep(0.01)  # as a slow database read would: the others run meanwhile
+        return await real_check(*args, **kwargs)
+
+    async with _browsers(app, settings, 12) as browsers:
+        tokens = []
+        for browser in browsers:  # 12 journeys for one account, each past the password
+            await _to_second_factor(browser, rp, citizen)
+            tokens.append(csrf_of((await browser.get("/enter-authenticator-app-code")).text))
+        monkeypatch.setattr(accounts, "check_auth_app_code", counting_check)
+        wrong = _wrong(citizen.code())
+        answers = await asyncio.gather(*(
+            browser.post("/enter-authenticator-app-code", data={"csrf_token": token, "code": wrong})
+            for browser, token in zip(browsers, tokens)
+        ))
+    refused = [a for a in answers if a.status_code == 400]
+    locked = [a for a in answers if a.headers.get("location") == "/security-code-invalid"]
+    assert checked <= 6
+    assert len(refused) <= 5 and len(refused) + len(locked) == 12
+
+
 async def test_a_sign_in_code_block_holds_in_a_password_reset(client, services):
     """One code counter per account: the reset's authenticator-app page refuses even the right
     code while the block that six wrong codes at sign-in started is in force."""
