@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from govsignin.accounts.mfa import block_mfa_change, mfa_change_blocked_until
-from tests.support.rp import TestRP, authorize_and_sign_in, make_citizen, post_page
+from tests.support.rp import TestRP, authorize_and_sign_in, code_for, make_citizen, post_page
 
 
 @pytest.fixture
@@ -87,6 +87,20 @@ async def test_sign_out_everywhere_survives_losing_the_cached_generation(on_redi
         # And no single sign-on from that browser: the service's next request asks to sign in.
         response = await browser.get("/authorize?" + urlencode(rp.authorize_params()))
         assert response.headers["location"] == "/sign-in-or-create"
+
+
+async def test_an_access_token_stays_ended_after_losing_the_cached_generation(on_redis, redis_url):
+    settings, services, app = on_redis
+    rp = await TestRP.create(services)
+    citizen = await make_citizen(services)
+    async with _browser(app, settings) as browser:
+        code, _params = await code_for(browser, rp, citizen)
+        token = (await rp.token(browser, code)).json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await browser.get("/userinfo", headers=bearer)).status_code == 200
+        await services.sessions.end_all_for_user(citizen.user_id)
+        assert _lose_redis_keys(redis_url, f"gs:user-gen:{citizen.user_id}") == 1
+        assert (await browser.get("/userinfo", headers=bearer)).status_code == 401
 
 
 async def test_a_new_sign_in_after_sign_out_everywhere_works_when_the_cache_is_cold(on_redis, redis_url):

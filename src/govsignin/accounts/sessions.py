@@ -208,12 +208,9 @@ class Sessions:
     async def token_still_valid(self, user_id: str, generation: int | None, session_key: str | None) -> bool:
         """An access token (or code) outlives neither "sign out of all devices" (the user's
         generation moved past the one it was issued at) nor the sign-out of its browser session."""
-        async with self.store.transaction() as tx:  # one trip on Redis, one connection on SQL
-            current = await tx.get(f"user-gen:{user_id}")
-            ended = await tx.get(f"ended:{session_key}") if session_key else None
-        if generation is not None and (int(current) if current else 0) > generation:
+        if generation is not None and await self.generation(user_id) > generation:
             return False
-        return ended is None
+        return not session_key or await self.store.get(f"ended:{session_key}") is None
 
     def set_cookie(self, response, session: BrowserSession) -> None:
         response.set_cookie(
