@@ -173,15 +173,10 @@ class Lockouts:
             return True
         return False
 
-    async def clear(self, kind: str, subject: str, store: Store | None = None) -> None:
-        """`store`: unused, kept for callers that pass a store transaction (the counters are
-        in the security store, not the one the transaction is on)."""
+    async def clear(self, kind: str, subject: str) -> None:
         await self.store.delete(_key(kind, subject))
 
-    async def lift(self, kind: str, user_id: str, *subjects: str) -> None:
+    async def lift(self, kind: str, user_id: str) -> None:
         """A password reset (kind "password") or a replaced second factor (kind "code") lifts the
-        account's block and its consecutive-failure count. `subjects`: other subjects the same
-        counter was kept under (an address, for passwords)."""
-        keys = [_key(kind, account(user_id)), _long_key(kind, account(user_id))]
-        keys += [_key(kind, s) for s in subjects]
-        await self.store.delete(*keys)
+        account's block and its consecutive-failure count."""
+        await self.store.delete(_key(kind, account(user_id)), _long_key(kind, account(user_id)))
