@@ -176,15 +176,15 @@ async def test_a_strangers_wrong_reset_codes_block_only_their_own_journey(app, s
         await _to_reset_second_factor(owner, services, rp, victim)  # the owner's reset goes on
 
 
-async def _hours_pass(services, user_id: str, hours: float) -> None:
-    """Move the account's password counters `hours` towards their expiry (the database's clock
+async def _hours_pass(services, user_id: str, hours: float, kind: str = "password") -> None:
+    """Move the account's `kind` counters `hours` towards their expiry (the database's clock
     stays; the rows' expiry moves)."""
     from sqlalchemy import update
 
     from govsignin.accounts.lockout import _key, _long_key, account
     from govsignin.store.models import SecurityState
 
-    keys = [_key("password", account(user_id)), _long_key("password", account(user_id))]
+    keys = [_key(kind, account(user_id)), _long_key(kind, account(user_id))]
     t = SecurityState.__table__
     async with services.engine.begin() as conn:
         await conn.execute(update(t).where(t.c.key.in_(keys)).values(expires_at=t.c.expires_at - hours * 3600))
@@ -222,6 +222,8 @@ async def test_consecutive_failures_block_sign_in_until_a_password_reset(setting
             assert response.headers["location"] == "/account-locked"
             page = await browser.get("/account-locked")
             assert "until you reset your password" in page.text and "2 hours" not in page.text
+            assert "nes i chi ailosod eich cyfrinair" in (await browser.get("/account-locked?lng=cy")).text
+            await browser.get("/account-locked?lng=en")
 
             # The page's link: a password reset (email code and second factor) lifts it.
             assert (await browser.get("/reset-password-request")).status_code == 200
@@ -237,6 +239,44 @@ async def test_consecutive_failures_block_sign_in_until_a_password_reset(setting
             await _to_password(browser, rp, citizen.email)
             response = await post_page(browser, "/enter-password", password="a-new-password-42")
             assert response.headers["location"] == "/enter-authenticator-app-code"
+    finally:
+        await own.close()
+
+
+async def test_consecutive_wrong_codes_block_until_new_second_factors(settings, services):
+    from govsignin.app import create_app
+    from govsignin.services import build_services
+
+    capped = settings.model_copy(update={"max_consecutive_failures": 8})
+    own = build_services(capped)
+    try:
+        app = create_app(capped, own)
+        rp = await TestRP.create(own)
+        citizen = await make_citizen(own)
+        wrong = _wrong(citizen.code())
+        async with _browsers(app, capped, 1) as (browser,):
+            await _to_second_factor(browser, rp, citizen)
+            for _ in range(6):
+                response = await post_page(browser, "/enter-authenticator-app-code", code=wrong)
+            assert response.headers["location"] == "/security-code-invalid"
+            await _hours_pass(own, citizen.user_id, 2.01, kind="code")
+            browser.cookies.clear()
+            await _to_second_factor(browser, rp, citizen)
+            assert (await post_page(browser, "/enter-authenticator-app-code", code=wrong)).status_code == 400
+            response = await post_page(browser, "/enter-authenticator-app-code", code=wrong)
+            assert response.headers["location"] == "/security-code-invalid"
+
+            await _hours_pass(own, citizen.user_id, 2.01, kind="code")
+            browser.cookies.clear()
+            await _to_second_factor(browser, rp, citizen)
+            response = await post_page(browser, "/enter-authenticator-app-code", code=citizen.code())
+            assert response.headers["location"] == "/security-code-invalid"  # even the right code
+            page = await browser.get("/security-code-invalid")
+            assert "until you change how you get security codes" in page.text and "2 hours" not in page.text
+            assert (await browser.get("/cannot-use-security-codes")).status_code == 200  # the page's link
+        assert await own.lockouts.held_until_recovery("code", citizen.user_id)
+        await own.lockouts.lift("code", citizen.user_id)  # what new second factors do
+        assert not await own.lockouts.held_until_recovery("code", citizen.user_id)
     finally:
         await own.close()
 
