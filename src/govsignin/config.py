@@ -138,6 +138,16 @@ class Settings:
     lockout_seconds: int = 7200
     code_retry_count_ttl: int = 900
     max_reset_password_requests: int = 6  # then 15 minutes (onelogin-contract.md §2)
+    max_consecutive_failures: int = Field(
+        default=100,
+        description="Consecutive wrong passwords, or wrong second-factor codes, on one account before its sign-in "
+        "is blocked until a password reset or a lost-factor recovery (NIST SP 800-63B: at most 100)",
+    )
+    consecutive_failure_seconds: int = Field(
+        default=2592000,
+        description="How long consecutive failures are remembered, and the longest such a block lasts (30 days); "
+        "only a success resets the count",
+    )
     mfa_change_block_seconds: int = Field(default=172800, description="After a password reset, second factors cannot change for this long (48 h)")
     mfa_reset_wait_seconds: int = Field(default=259200, description="Lost second factor without a recovery code: wait this long (72 h) after the notice email")
     mfa_reset_use_seconds: int = Field(default=86400, description="A matured lost-factor request may be used once, within this long (24 h) after the wait")
@@ -321,6 +331,16 @@ class Settings:
             problems.append(
                 "GOVSIGNIN_DATABASE_URL points at SQLite; production needs PostgreSQL "
                 "(postgresql+asyncpg://…) shared by every instance."
+            )
+        if not 1 <= self.max_consecutive_failures <= 100:
+            problems.append(
+                "GOVSIGNIN_MAX_CONSECUTIVE_FAILURES must be 1–100 (NIST SP 800-63B: at most 100 "
+                "consecutive failed attempts on one account)."
+            )
+        if self.consecutive_failure_seconds < 86400:
+            problems.append(
+                "GOVSIGNIN_CONSECUTIVE_FAILURE_SECONDS must be at least 86400 (a day): a shorter window "
+                "lets slow guessing run under the consecutive-failure cap."
             )
         return problems
 

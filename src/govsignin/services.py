@@ -22,7 +22,7 @@ from govsignin.keys.service import KeyService
 from govsignin.messaging.service import Messages, create_messages
 from govsignin.onboarding.client_keys import ClientKeys
 from govsignin.onboarding.registry import ClientRegistry
-from govsignin.store import Store, create_store
+from govsignin.store import Store, create_security_store, create_store
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker
     store: Store
+    security_state: Store  # the database, always: state that must not vanish (store/__init__.py)
     keys: KeyService
     registry: ClientRegistry
     client_keys: ClientKeys
@@ -59,17 +60,19 @@ def build_services(settings: Settings, with_templates: bool = True) -> Services:
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
     store = create_store(settings, engine)
+    security_state = create_security_store(engine)
     services = Services(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
         store=store,
+        security_state=security_state,
         keys=KeyService(settings, sessionmaker),
         registry=ClientRegistry(sessionmaker),
         client_keys=ClientKeys(),
         accounts=Accounts(settings, sessionmaker, store),
-        lockouts=Lockouts(settings, store),
-        sessions=(sessions := Sessions(settings, store)),
+        lockouts=Lockouts(settings, security_state),
+        sessions=(sessions := Sessions(settings, store, security_state)),
         journeys=Journeys(settings, store, sessions),
         audit=Audit(engine),
         messages=create_messages(settings, sessionmaker),

@@ -207,8 +207,6 @@ async def test_lost_factor_with_a_recovery_code(live_server, registered, service
 
 
 async def test_reset_request_lockout_then_unlock_after_the_block(live_server, registered, services, page):
-    from govsignin.accounts.lockout import _subject
-
     email, _secret = new_account(live_server)
     await start(page, live_server, registered, email)
     await page.get_by_role("link", name="I’ve forgotten my password").click()
@@ -222,7 +220,7 @@ async def test_reset_request_lockout_then_unlock_after_the_block(live_server, re
     assert "You tried to reset your password too many times" in await page.locator("h1").inner_text()
 
     # Fifteen minutes later: the block's key expires in the shared store.
-    await services.store.delete(f"block:reset_request:{_subject(email)}")
+    await services.lockouts.clear("reset_request", email)
     redirected = await start(page, live_server, registered, email)
     await page.get_by_role("link", name="I’ve forgotten my password").click()
     await cont(page)

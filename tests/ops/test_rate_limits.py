@@ -97,9 +97,10 @@ async def test_password_attempts_per_account_complement_the_lockout(settings):
                     assert response.status_code == 429
                     assert "You have tried too many times" in response.text
         # The lockout still counted the three wrong passwords and was not replaced.
-        assert not await sa.lockouts.is_blocked("password", citizen.email)
-        assert await sa.store.get("fail:password:" + __import__("hashlib").sha256(
-            citizen.email.lower().encode()).hexdigest()[:40]) == "3"
+        subject = f"account:{citizen.user_id}"
+        assert not await sa.lockouts.is_blocked("password", subject)
+        assert await sa.security_state.get("fail:password:" + __import__("hashlib").sha256(
+            subject.encode()).hexdigest()[:40]) == "3"
 
 
 async def test_token_is_limited_per_client_and_ip_without_spending_the_code(settings):

@@ -28,7 +28,7 @@ async def test_six_wrong_passwords_block_sign_in_for_two_hours(client, services)
     await start(client, rp)
     response = await post_page(client, "/enter-email", email=citizen.email)
     assert response.headers["location"] == "/account-locked"
-    assert await services.lockouts.is_blocked("password", citizen.email)
+    assert await services.lockouts.is_blocked("password", f"account:{citizen.user_id}")
 
 
 async def test_unknown_emails_behave_exactly_like_known_ones(client, services):
@@ -52,7 +52,7 @@ async def test_six_wrong_codes_block_for_two_hours(client, services):
         assert response.status_code == 400
     response = await post_page(client, "/enter-authenticator-app-code", code=wrong)
     assert response.headers["location"] == "/security-code-invalid"
-    assert await services.lockouts.is_blocked("code", citizen.user_id)
+    assert await services.lockouts.is_blocked("code", f"account:{citizen.user_id}")
 
 
 async def test_a_used_authenticator_code_cannot_be_replayed(services):

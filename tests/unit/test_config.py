@@ -71,3 +71,13 @@ def test_the_server_refuses_to_start_in_production_with_insecure_settings(tmp_pa
     proc = subprocess.run([GOVSIGNIN, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "Refusing to start in production" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_production_refuses_a_consecutive_failure_cap_above_nists_100():
+    for weak, variable in (({"max_consecutive_failures": 101}, "GOVSIGNIN_MAX_CONSECUTIVE_FAILURES"),
+                           ({"max_consecutive_failures": 0}, "GOVSIGNIN_MAX_CONSECUTIVE_FAILURES"),
+                           ({"consecutive_failure_seconds": 3600}, "GOVSIGNIN_CONSECUTIVE_FAILURE_SECONDS")):
+        with pytest.raises(InsecureSettings) as refused:
+            check_production(_secure(**weak))
+        assert variable in str(refused.value), weak
+    check_production(_secure(max_consecutive_failures=100, consecutive_failure_seconds=86400))

@@ -14,15 +14,20 @@ message, password reset):
 
 - `purpose` names the code's use and fixes its lifetime and lockout rule (PURPOSES below):
   a code issued for one purpose never verifies for another.
-- `subject` is what the code was sent to or for (an email address, a phone number, a user id);
-  lockouts count per subject, so starting a new journey does not reset them.
+- `subject` is what the code was sent to or for (an email address, a phone number, a user id).
 - `scope` (usually the journey id) keeps two browsers' codes for the same subject apart.
 
 Only an HMAC of the code (keyed, and bound to purpose, scope and subject) is stored, in the
 shared store with the code's lifetime, so a store dump does not reveal codes. Codes are 6 random
 digits from `secrets`; checks use `hmac.compare_digest`. A correct code is single use (popped).
-Wrong codes count through `accounts/lockout.py` rules: "code" (sign-in: 6, then 2 hours) or
-"registering" (account creation and recovery: 6, then 15 minutes).
+Each entered code is counted before it is checked (accounts/lockout.py), against what its
+purpose's rule counts:
+- "code" (a text-message code of an account's second factor, at sign-in or in a reset): the
+  account, shared with authenticator-app and recovery codes; 6, then 2 hours;
+- "registering" (a code sent to an address being registered): the journey and the address;
+  6, then 15 minutes. Never an existing account's counter: a stranger starting "Create an
+  account" with someone's email cannot block that person's sign-in or recovery;
+- "recovery_email" (an emailed code in a recovery): the journey only; 6, then the code dies.
 
 Sending is limited in `issue()`, never by the address alone, so nobody can use a citizen's email
 address to stop that citizen's codes: re-sends count per purpose and per journey, and per account
@@ -40,6 +45,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
+from govsignin.accounts import lockout
 from govsignin.messaging.limits import Refusal, SendLimits
 
 
@@ -56,7 +62,7 @@ PURPOSES: dict[str, Purpose] = {
         Purpose("create-email", 3600, "registering"),  # emailAcctCreationOtpCodeTtlDuration
         Purpose("create-sms", 900, "registering"),
         Purpose("sign-in-sms", 900, "code"),
-        Purpose("reset-password-email", 900, "registering"),
+        Purpose("reset-password-email", 900, "recovery_email"),
         Purpose("change-email", 900, "registering"),
         Purpose("change-phone", 900, "registering"),
     )
@@ -96,9 +102,20 @@ class OneTimeCodes:
     def _store_key(self, purpose: str, subject: str, scope: str) -> str:
         return "otp:" + _digest(self._key, "slot", purpose, scope, subject.strip().lower())[:48]
 
-    async def is_blocked(self, purpose: str, subject: str) -> bool:
+    @staticmethod
+    def counted(rule: str, subject: str, scope: str) -> list[str]:
+        """The lockout subjects a wrong code for `rule` counts against (module docstring)."""
+        if rule == "code":
+            return [lockout.account(subject)]
+        scoped = [lockout.journey(scope)] if scope else []
+        if rule == "registering":
+            return scoped + [lockout.address(subject)]
+        return scoped or [lockout.address(subject)]
+
+    async def is_blocked(self, purpose: str, subject: str, *, scope: str = "") -> bool:
         """Blocked from entering codes (too many wrong ones) for this purpose's rule."""
-        return await self.lockouts.is_blocked(PURPOSES[purpose].lockout, subject)
+        rule = PURPOSES[purpose].lockout
+        return any([await self.lockouts.is_blocked(rule, s) for s in self.counted(rule, subject, scope)])
 
     async def issue(self, purpose: str, subject: str, *, scope: str = "", resend: bool = False,
                     journey: str | None = None, account: str | None = None, destination: str | None = None,
@@ -138,7 +155,9 @@ class OneTimeCodes:
     async def verify(self, purpose: str, subject: str, code: str, *, scope: str = "") -> Verified:
         """Check an entered code. OK pops it (single use) and clears the wrong-code count."""
         rule = PURPOSES[purpose]
-        if await self.lockouts.is_blocked(rule.lockout, subject):
+        # Counted first: concurrent guesses cannot pass the cap.
+        attempt = await self.lockouts.attempt(rule.lockout, *self.counted(rule.lockout, subject, scope))
+        if attempt.blocked:
             return Verified.BLOCKED
         code = (code or "").replace(" ", "")
         key = self._store_key(purpose, subject, scope)
@@ -146,9 +165,9 @@ class OneTimeCodes:
         if stored is not None and code.isdigit() and len(code) == 6:
             candidate = _digest(self._key, "code", purpose, scope, subject.strip().lower(), code)
             if hmac.compare_digest(candidate, stored) and await self.store.pop(key) is not None:
-                await self.lockouts.clear(rule.lockout, subject)
+                await attempt.succeeded()
                 return Verified.OK
-        if await self.lockouts.fail(rule.lockout, subject):
+        if await attempt.failed():
             await self.store.delete(key)  # a block also kills the outstanding code
             return Verified.BLOCKED
         return Verified.WRONG

@@ -137,17 +137,18 @@ async def remove_backup_method(services, user_id: str, method_id: int) -> bool:
 
 
 # --- The 48-hour block on changing second factors after a password reset -------------------------
+# In the security store (the database, even with Redis): an eviction must not lift it.
 
 async def block_mfa_change(services, user_id: str, seconds: int | None = None) -> dt.datetime:
     seconds = seconds if seconds is not None else services.settings.mfa_change_block_seconds
     until = utcnow() + dt.timedelta(seconds=seconds)
-    await services.store.set(BLOCK_KEY.format(user_id), until.isoformat(), seconds)
+    await services.security_state.set(BLOCK_KEY.format(user_id), until.isoformat(), seconds)
     return until
 
 
 async def mfa_change_blocked_until(services, user_id: str) -> dt.datetime | None:
     """When the user may next change how they get security codes, or None if they may now."""
-    raw = await services.store.get(BLOCK_KEY.format(user_id))
+    raw = await services.security_state.get(BLOCK_KEY.format(user_id))
     if raw is None:
         return None
     until = dt.datetime.fromisoformat(raw)

@@ -14,6 +14,12 @@ A session read from the store is written back only over its live record (`Store.
 another request deleted it meanwhile (the old id of a sign-in in another tab, sign-out, "sign
 out everywhere"), the write is dropped rather than bringing the record back with whatever
 journey state this request read. New sessions, and a session under its new id, are created.
+
+Each account's session generation (`user-gen:<user id>`: "sign out of all devices" raises it)
+lives in the security store, the database, so a Redis eviction or restart cannot bring ended
+sessions back. When Redis is the store it also caches the generation (cache-aside: a miss reads
+the database and fills the cache only if nothing newer was written meanwhile), so loading a
+session costs two Redis reads, as before.
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ def _dump(session: BrowserSession) -> str:
 
 # The generation counter must outlive any session it ended (sessions slide by idle time).
 USER_GENERATION_TTL = 10 * 365 * 86400
+# How long Redis keeps a generation it read from the database (a miss costs one indexed read).
+GENERATION_CACHE_TTL = 86400
 
 
 def _new_id() -> str:
@@ -76,36 +84,47 @@ def _new_id() -> str:
 
 
 class Sessions:
-    def __init__(self, settings, store: Store):
+    def __init__(self, settings, store: Store, durable: Store | None = None):
+        """`durable`: the security store (generations); without one, `store` keeps them."""
         self.settings = settings
         self.store = store
+        self.durable = durable or store
+        # A cache only in front of a different kind of store (Redis before the database).
+        self.cache = store if durable is not None and getattr(settings, "redis_url", None) else None
         self.cookie_name = "__Host-gs" if settings.secure_cookies() else "gs"
 
     async def load(self, session_id: str | None) -> BrowserSession | None:
         if not session_id or not SESSION_ID.match(session_id):
             return None  # a tampered cookie is no session (and never reaches the store)
-        # One connection for both reads on SQL (on Redis, two commands as before).
-        async with self.store.transaction() as tx:
-            raw = await tx.get(f"sess:{session_id}")
-            if raw is None:
-                return None
-            session = BrowserSession(**records.loads(raw))
-            session.stored = True
-            if session.user_id:
-                generation = await tx.get(f"user-gen:{session.user_id}")
-                if session.gen < (int(generation) if generation else 0):
-                    # ended by "sign out of all devices" (on any instance)
-                    await tx.delete(f"sess:{session.id}", f"journey:{session.id}")
-                    return None
+        raw = await self.store.get(f"sess:{session_id}")
+        if raw is None:
+            return None
+        session = BrowserSession(**records.loads(raw))
+        session.stored = True
+        if session.user_id and session.gen < await self.generation(session.user_id):
+            # ended by "sign out of all devices" (on any instance)
+            await self.store.delete(f"sess:{session.id}", f"journey:{session.id}")
+            return None
         return session
 
     async def generation(self, user_id: str) -> int:
-        raw = await self.store.get(f"user-gen:{user_id}")
-        return int(raw) if raw else 0
+        key = f"user-gen:{user_id}"
+        if self.cache is None:
+            raw = await self.durable.get(key)
+            return int(raw) if raw else 0
+        raw = await self.cache.get(key)
+        if raw is None:  # evicted, expired or never cached: the database decides
+            raw = await self.durable.get(key) or "0"
+            # add, not set: a raise written meanwhile by end_all_for_user is never overwritten
+            await self.cache.add(key, raw, GENERATION_CACHE_TTL)
+        return int(raw)
 
     async def end_all_for_user(self, user_id: str) -> None:
         """End every session of this user, everywhere: sessions signed in before now stop loading."""
-        await self.store.incr(f"user-gen:{user_id}", USER_GENERATION_TTL)
+        key = f"user-gen:{user_id}"
+        generation = await self.durable.incr(key, USER_GENERATION_TTL)
+        if self.cache is not None:
+            await self.cache.set(key, str(generation), GENERATION_CACHE_TTL)
 
     def new(self) -> BrowserSession:
         return BrowserSession(id=_new_id(), csrf=secrets.token_urlsafe(24), key=secrets.token_urlsafe(16))
@@ -189,12 +208,9 @@ class Sessions:
     async def token_still_valid(self, user_id: str, generation: int | None, session_key: str | None) -> bool:
         """An access token (or code) outlives neither "sign out of all devices" (the user's
         generation moved past the one it was issued at) nor the sign-out of its browser session."""
-        async with self.store.transaction() as tx:  # one trip on Redis, one connection on SQL
-            current = await tx.get(f"user-gen:{user_id}")
-            ended = await tx.get(f"ended:{session_key}") if session_key else None
-        if generation is not None and (int(current) if current else 0) > generation:
+        if generation is not None and await self.generation(user_id) > generation:
             return False
-        return ended is None
+        return not session_key or await self.store.get(f"ended:{session_key}") is None
 
     def set_cookie(self, response, session: BrowserSession) -> None:
         response.set_cookie(

@@ -8,4 +8,4 @@ from govsignin.keys.models import SigningKey  # noqa: F401
 from govsignin.messaging.models import OutboxMessage, QueuedMessage  # noqa: F401
 from govsignin.oidc.models import BackchannelDelivery  # noqa: F401
 from govsignin.onboarding.models import RelyingParty  # noqa: F401
-from govsignin.store.models import EphemeralEntry  # noqa: F401
+from govsignin.store.models import EphemeralEntry, SecurityState  # noqa: F401

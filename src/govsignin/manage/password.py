@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govsignin.accounts.lockout import account as account_subject
 from govsignin.audit.tags import EventTag
 from govsignin.manage.common import Account, error, go, mark_password_fresh, open_account, safe_return
 from govsignin.web.i18n import N_
@@ -33,13 +34,14 @@ async def check_password_with_lockout(request, account: Account, password: str):
     """(correct?, response): wrong passwords count toward the sign-in lockout (6, then 2 hours);
     the attempt that locks the account also ends this browser session."""
     services, user = account.services, account.user
-    if await services.lockouts.is_blocked("password", user.email):
+    attempt = await services.lockouts.attempt("password", account_subject(user.id))
+    if attempt.blocked:
         return False, await _locked(request, account)
     if len(password) <= 256 and await services.accounts.check_password(user, password):
-        await services.lockouts.clear("password", user.email)
+        await attempt.succeeded()
         return True, None
     await services.audit.record(EventTag.LoginFailure, user_id=user.id, request=request, where="account")
-    if await services.lockouts.fail("password", user.email):
+    if await attempt.failed():
         await services.audit.record(EventTag.PasswordLockout, user_id=user.id, request=request)
         return False, await _locked(request, account)
     return False, None

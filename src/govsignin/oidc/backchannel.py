@@ -141,6 +141,7 @@ async def run_worker(services, stop: asyncio.Event) -> None:
             await deliver_due(services)
             if time.monotonic() - last_purge > 60:
                 await services.store.purge_expired()
+                await services.security_state.purge_expired()
                 last_purge = time.monotonic()
         except Exception as exc:  # keep the loop alive through database outages
             log.warning("background_worker_error", error=type(exc).__name__)

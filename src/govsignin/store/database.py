@@ -26,7 +26,7 @@ from govsignin.db.hot import SQLiteBusy, arguments, compiled, hot
 from govsignin.store.base import WriteBatch
 from govsignin.store.models import EphemeralEntry
 
-T = EphemeralEntry.__table__
+T = EphemeralEntry.__table__  # the default table; SecurityState has the same columns
 
 
 class _Ops:
@@ -36,7 +36,8 @@ class _Ops:
     cache key never changes) and a call only binds values.
     """
 
-    def __init__(self, insert):
+    def __init__(self, insert, table=T):
+        self.table = T = table
         upsert = insert(T)
         self._get = select(T.c.value).where(T.c.key == bindparam("key"), T.c.expires_at > bindparam("now"))
         self._set = upsert.on_conflict_do_update(
@@ -106,8 +107,8 @@ class _SQLiteOps(_Ops):
     (SQLAlchemy's adapter makes four or five: cursor, execute, fetchall, close). SQLiteStore runs
     the same SQL with sqlite3 on the event loop."""
 
-    def __init__(self, insert, dialect):
-        super().__init__(insert)
+    def __init__(self, insert, dialect, table=T):
+        super().__init__(insert, table)
         self.plain = {name: compiled(dialect, getattr(self, f"_{name}"))[:2]
                       for name in ("get", "set", "add", "replace", "pop", "incr")}
 
@@ -115,7 +116,7 @@ class _SQLiteOps(_Ops):
         """(SQL, values) of one statement; `delete` has one placeholder per key."""
         if name == "delete":
             keys = tuple(params["keys"])
-            return f'DELETE FROM {T.name} WHERE "key" IN ({", ".join("?" * len(keys))})', keys
+            return f'DELETE FROM {self.table.name} WHERE "key" IN ({", ".join("?" * len(keys))})', keys
         sql, order = self.plain[name]
         return sql, arguments(order, params)
 
@@ -182,13 +183,16 @@ class Transaction:
 
 
 class DatabaseStore:
-    def __init__(self, engine: AsyncEngine):
+    """`table`: the ephemeral table (the default), or another with its columns (SecurityState)."""
+
+    def __init__(self, engine: AsyncEngine, table=T):
         self.engine = engine
+        self.table = table
         self._insert = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
-        self._ops = (_SQLiteOps(self._insert, engine.dialect) if engine.dialect.driver == "aiosqlite"
-                     else _Ops(self._insert))
+        self._ops = (_SQLiteOps(self._insert, engine.dialect, table) if engine.dialect.driver == "aiosqlite"
+                     else _Ops(self._insert, table))
 
     @asynccontextmanager
     async def transaction(self):
@@ -240,7 +244,8 @@ class DatabaseStore:
 
     async def purge_expired(self) -> int:
         async with self.engine.begin() as conn:
-            result = await conn.execute(delete(T).where(and_(T.c.expires_at <= time.time())))
+            table = self.table
+            result = await conn.execute(delete(table).where(and_(table.c.expires_at <= time.time())))
         return result.rowcount or 0
 
 
@@ -259,11 +264,11 @@ class PostgresStore(DatabaseStore):
 
     _STATEMENTS = ("get", "set", "add", "replace", "pop", "incr")
 
-    def __init__(self, engine: AsyncEngine):
-        super().__init__(engine)
+    def __init__(self, engine: AsyncEngine, table=T):
+        super().__init__(engine, table)
         self._hot = hot(engine)
         self._sql = {name: compiled(engine.dialect, getattr(self._ops, f"_{name}"))[:2] for name in self._STATEMENTS}
-        self._delete_sql = f'DELETE FROM {T.name} WHERE "key" = ANY($1::varchar[])'
+        self._delete_sql = f'DELETE FROM {table.name} WHERE "key" = ANY($1::varchar[])'
 
     def _args(self, name: str, params: dict) -> tuple[str, tuple]:
         sql, order = self._sql[name]
@@ -344,8 +349,8 @@ class PostgresStore(DatabaseStore):
 class SQLiteStore(DatabaseStore):
     """DatabaseStore on SQLite, each operation on the event loop while the write lock is free."""
 
-    def __init__(self, engine: AsyncEngine):
-        super().__init__(engine)
+    def __init__(self, engine: AsyncEngine, table=T):
+        super().__init__(engine, table)
         self._hot = hot(engine)
 
     def _run(self, fn, *args):

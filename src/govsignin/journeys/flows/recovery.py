@@ -58,6 +58,11 @@ extend(
         },
         # Forgotten password.
         S.ENTER_PASSWORD: {E.FORGOTTEN_PASSWORD: [(None, S.RESET_REQUEST)]},
+        # A password block (the page links to the reset, which lifts it) and a code block (the
+        # page links to the lost-factor route, whose new second factor lifts it; that route needs
+        # the password, so a reset journey stays on the page).
+        S.ACCOUNT_LOCKED: {E.FORGOTTEN_PASSWORD: [(None, S.RESET_REQUEST)]},
+        S.SECURITY_CODE_LOCKED: {E.NO_ACCESS: [(password_verified, S.LOST_START), (None, S.SECURITY_CODE_LOCKED)]},
         S.RESET_REQUEST: {
             E.RESET_CODE_SENT: [(None, S.RESET_CHECK_EMAIL)],
             E.RESET_REQUESTS_EXCEEDED: [(None, S.RESET_TOO_MANY)],
@@ -76,12 +81,12 @@ extend(
         S.RESET_AUTH_APP: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_SMS: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.RECOVERY_CODE_CHOSEN: [(None, S.RESET_RECOVERY_CODE)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_PASSKEY: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
@@ -90,7 +95,7 @@ extend(
         },
         S.RESET_RECOVERY_CODE: {
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
-            E.RECOVERY_LOCKED: [(None, S.RECOVERY_CODE_LOCKED)],
+            E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
         S.RESET_PASSWORD: {E.PASSWORD_RESET: [(needs_second_factor, S.SECOND_FACTOR_NEEDED), (None, S.AUTH_CODE)]},
         S.RESET_TOO_MANY: {},
@@ -136,9 +141,9 @@ extend(
         S.MFA_CHOICE: {S.ENTER_AUTH_APP_CODE: E.OTHER_METHOD, S.ENTER_SMS_CODE: E.OTHER_METHOD,
                        S.ENTER_RECOVERY_CODE: E.OTHER_METHOD},
         S.ENTER_RECOVERY_CODE: {S.LOST_START: E.RECOVERY_CODE_CHOSEN},
-        S.RESET_REQUEST: {S.ENTER_PASSWORD: E.FORGOTTEN_PASSWORD},
+        S.RESET_REQUEST: {S.ENTER_PASSWORD: E.FORGOTTEN_PASSWORD, S.ACCOUNT_LOCKED: E.FORGOTTEN_PASSWORD},
         S.RESET_RECOVERY_CODE: {S.RESET_AUTH_APP: E.RECOVERY_CODE_CHOSEN, S.RESET_SMS: E.RECOVERY_CODE_CHOSEN,
                                 S.RESET_PASSKEY: E.RECOVERY_CODE_CHOSEN},
-        S.LOST_START: {S.MFA_CHOICE: E.NO_ACCESS},
+        S.LOST_START: {S.MFA_CHOICE: E.NO_ACCESS, S.SECURITY_CODE_LOCKED: E.NO_ACCESS},
     },
 )

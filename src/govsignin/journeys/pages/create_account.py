@@ -22,6 +22,7 @@ import pyotp
 
 from govsignin import records
 from govsignin.accounts.codes import OneTimeCodes, Verified
+from govsignin.accounts.lockout import account, address, journey as journey_subject
 from govsignin.accounts.passkeys import PasskeyError, Passkeys, new_user_handle
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.phone import parse_mobile, redact
@@ -272,15 +273,16 @@ async def setup_authenticator_app(request):
     code = page.form.get("code", "").replace(" ", "")
     if error := _code_format_error(code):
         return show(400, error)
-    lockouts, email = services.lockouts, data["email"]
-    if await lockouts.is_blocked("registering", email):
+    # Per journey and per address being registered: never an existing account's counters.
+    attempt = await services.lockouts.attempt("registering", journey_subject(page.journey.id), address(data["email"]))
+    if attempt.blocked:
         return await advance(page, Event.CODE_ENTRY_BLOCKED)
     step = _totp_step(secret, code, services.settings.totp_window)
     if step is None:
-        if await lockouts.fail("registering", email):
+        if await attempt.failed():
             return await advance(page, Event.CODE_ENTRY_BLOCKED)
         return show(400, _error("code", WRONG_CODE))
-    await lockouts.clear("registering", email)
+    await attempt.succeeded()
     return await _create(request, page, SecondFactor("auth_app", totp_secret=secret), totp_step=step)
 
 
@@ -388,7 +390,7 @@ async def enter_code(request):
         return expired(request, services)
     template, shown = "journeys/create/enter-code.html", redact(phone)
     codes = OneTimeCodes.of(services)
-    if await services.lockouts.is_blocked("code", journey.user_id):
+    if await services.lockouts.is_blocked("code", account(journey.user_id)):
         return await advance(page, Event.CODE_LOCKED)
 
     async def send(resend: bool) -> Refusal | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from govsignin.accounts.lockout import account
 from govsignin.accounts.passkeys import Passkeys, PasskeyError
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.states import Event, State
@@ -58,7 +59,7 @@ async def sign_in_with_passkey(request, page: Page):
 
     await services.journeys.identify(journey, facts.user_id, facts.email, default_kind(facts))
     await prepare_for_user(services, journey, facts=facts)
-    if await services.lockouts.is_blocked("password", journey.email):
+    if await services.lockouts.is_blocked("password", account(journey.user_id)):
         return await advance(page, Event.EMAIL_BLOCKED)  # as if they had typed their email
     metrics.sign_in_attempt("passkey", "success")
     await services.audit.record(EventTag.PasskeySignIn, user_id=journey.user_id, request=request)

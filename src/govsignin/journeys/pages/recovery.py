@@ -46,15 +46,16 @@ from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
 from govsignin.journeys.flows.recovery import Event, State
 from govsignin.journeys.machine import State as SignIn
-from govsignin.accounts.lockout import _subject as lockout_subject
+from govsignin.accounts.lockout import account, journey as journey_subject
 from govsignin.journeys.pages.common import Page, advance, expired, open_page
 from govsignin.messaging.limits import Refusal, cannot_send_sms_page
 from govsignin.ratelimit import client_ip
 from govsignin.web.i18n import N_
 
-# Codes this flow sends besides those accounts/codes.py names (same rules: 15 min, 6 wrong → 15 min).
-PURPOSES.setdefault("reset-password-sms", Purpose("reset-password-sms", 900, "registering"))
-PURPOSES.setdefault("mfa-reset-email", Purpose("mfa-reset-email", 900, "registering"))
+# Codes this flow sends besides those accounts/codes.py names (15 min). A text-message code is the
+# account's second factor (the shared "code" counter); an emailed one counts per journey.
+PURPOSES.setdefault("reset-password-sms", Purpose("reset-password-sms", 900, "code"))
+PURPOSES.setdefault("mfa-reset-email", Purpose("mfa-reset-email", 900, "recovery_email"))
 
 T = "journeys/recovery/"
 WRONG_CODE = N_("The security code you entered is not correct, or may have expired, try again")
@@ -191,7 +192,7 @@ async def _sms_code_page(request, page: Page, purpose: str, state: str):
                              method="sms")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request, method="sms")
     if result is Verified.BLOCKED:
-        return await advance(page, Event.RECOVERY_LOCKED if state == State.RESET_SMS else Event.CODE_LOCKED)
+        return await advance(page, Event.CODE_LOCKED)  # the account's shared block, in a reset too
     return page.render(request, T + "enter-sms-code.html", status=400, error=_error("code", WRONG_CODE), **context)
 
 
@@ -199,13 +200,13 @@ async def enter_recovery_code(request):
     page = await open_page(request, State.ENTER_RECOVERY_CODE)
     if not isinstance(page, Page):
         return page
-    return await _recovery_code_page(request, page, State.ENTER_RECOVERY_CODE, rule="code")
+    return await _recovery_code_page(request, page, State.ENTER_RECOVERY_CODE)
 
 
-async def _recovery_code_page(request, page: Page, state: str, rule: str):
-    """A recovery code as the second factor. Wrong codes count on `rule`: "code" at sign-in
-    (shared with app and text codes, so switching methods gives no extra guesses), "registering"
-    while resetting a password."""
+async def _recovery_code_page(request, page: Page, state: str):
+    """A recovery code as the second factor. Wrong codes count on the account's "code" counter,
+    shared with app and text codes at sign-in and in a reset alike, so switching methods or
+    pages gives no extra guesses."""
     services, journey = page.services, page.journey
     context = dict(action=f"/{state}", sign_in=state == State.ENTER_RECOVERY_CODE)
     if request.method == "GET":
@@ -219,17 +220,18 @@ async def _recovery_code_page(request, page: Page, state: str, rule: str):
     if problem:
         return page.render(request, T + "enter-recovery-code.html", status=400, error=_error("code", problem), **context)
     sign_in = state == State.ENTER_RECOVERY_CODE
-    locked_event = Event.CODE_LOCKED if sign_in else Event.RECOVERY_LOCKED
-    if await services.lockouts.is_blocked(rule, journey.user_id or ""):
+    locked_event = Event.CODE_LOCKED
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
+    if attempt.blocked:
         return await advance(page, locked_event)
     if await use_recovery_code(services, journey.user_id, code):
-        await services.lockouts.clear(rule, journey.user_id)
+        await attempt.succeeded()
         await services.audit.record(EventTag.RecoveryCodeUsed, user_id=journey.user_id, request=request)
         await _tell_owner_recovery_code_used(services, journey.user_id, request)
         return await advance(page, Event.MFA_CODE_VERIFIED if sign_in else Event.RESET_MFA_VERIFIED,
                              method="recovery_code")
     await services.audit.record(EventTag.RecoveryCodeFailure, user_id=journey.user_id, request=request)
-    if await services.lockouts.fail(rule, journey.user_id or ""):
+    if await attempt.failed():
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
         return await advance(page, locked_event)
     return page.render(
@@ -332,14 +334,16 @@ async def reset_password_2fa_auth_app(request):
     code = page.form.get("code", "").replace(" ", "")
     if problem := _six_digits(code):
         return page.render(request, T + "reset-2fa-auth-app.html", status=400, error=_error("code", problem), **context)
-    if await services.lockouts.is_blocked("registering", journey.user_id):
-        return await advance(page, Event.RECOVERY_LOCKED)
+    # The account's shared code counter: a block from sign-in holds here too, and the reverse.
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
+    if attempt.blocked:
+        return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
-        await services.lockouts.clear("registering", journey.user_id)
+        await attempt.succeeded()
         return await advance(page, Event.RESET_MFA_VERIFIED, method="auth_app")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
-    if await services.lockouts.fail("registering", journey.user_id):
-        return await advance(page, Event.RECOVERY_LOCKED)
+    if await attempt.failed():
+        return await advance(page, Event.CODE_LOCKED)
     return page.render(request, T + "reset-2fa-auth-app.html", status=400, error=_error("code", WRONG_CODE), **context)
 
 
@@ -354,7 +358,7 @@ async def reset_password_recovery_code(request):
     page = await open_page(request, State.RESET_RECOVERY_CODE)
     if not isinstance(page, Page):
         return page
-    return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE, rule="registering")
+    return await _recovery_code_page(request, page, State.RESET_RECOVERY_CODE)
 
 
 async def reset_password_passkey(request):
@@ -415,8 +419,7 @@ async def reset_password(request):
             .values(hash=new_hash, updated_at=utcnow())
         )
     await block_mfa_change(services, journey.user_id)
-    await services.lockouts.clear("password", journey.email)
-    await services.store.delete(f"block:password:{lockout_subject(journey.email)}")  # a reset unblocks
+    await services.lockouts.lift("password", journey.user_id)  # a reset unblocks, the long-window cap too
     # Sessions and journeys signed in with the old password end everywhere; this journey, which
     # set the new one, goes on at the new generation.
     await services.sessions.end_all_for_user(journey.user_id)
@@ -536,11 +539,15 @@ async def change_security_codes(request):
         return page.render(request, T + "change-security-codes.html", **context)
     code = page.form.get("code", "").replace(" ", "")
     problem = _six_digits(code)
-    if problem is None and not await services.accounts.check_totp(journey.user_id, secret, code, refuse_used=False):
-        if await services.lockouts.fail("registering", journey.user_id):
-            return page.render(request, T + "message.html", heading=N_("You entered the wrong security code too many times"),
-                               paragraphs=[N_("You can try again in 15 minutes.")])
-        problem = WRONG_CODE
+    if problem is None:  # the new app's code: registering something new, counted per journey
+        attempt = await services.lockouts.attempt("registering", journey_subject(journey.id))
+        if attempt.blocked or not await services.accounts.check_totp(journey.user_id, secret, code, refuse_used=False):
+            if attempt.blocked or await attempt.failed():
+                return page.render(request, T + "message.html", heading=N_("You entered the wrong security code too many times"),
+                                   paragraphs=[N_("You can try again in 15 minutes.")])
+            problem = WRONG_CODE
+        else:
+            await attempt.succeeded()
     if problem:
         return page.render(request, T + "change-security-codes.html", status=400, error=_error("code", problem), **context)
     if journey.second_factor_verified:  # a recovery code: any pending request is moot
@@ -548,6 +555,7 @@ async def change_security_codes(request):
     elif not await claim_mfa_reset(services, journey.user_id):  # the matured request, used once
         return expired(request, services)
     await replace_second_factors(services, journey.user_id, totp_secret=secret)
+    await services.lockouts.lift("code", journey.user_id)  # new factors: the old ones' block ends
     codes = await generate_recovery_codes(services, journey.user_id)
     journey.data.pop("new_totp", None)
     journey.data["new_codes"] = box.encrypt(json.dumps(codes))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from govsignin.accounts.lockout import account, password_subject
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.states import Event, State
 from govsignin.journeys.pages.common import Page, advance, go, open_page
@@ -55,7 +56,7 @@ async def enter_email(request):
     await services.journeys.identify(journey, facts.user_id if facts else None, email.lower(),
                                      default_kind(facts) if facts else None)
     await prepare_for_user(services, journey, facts=facts)
-    if await services.lockouts.is_blocked("password", journey.email):
+    if await services.lockouts.is_blocked("password", password_subject(journey.user_id, journey.email)):
         return await advance(page, Event.EMAIL_BLOCKED)
     return await advance(page, Event.EMAIL_ENTERED)
 
@@ -75,16 +76,17 @@ async def enter_password(request):
         )
     if limited := await password_limited(request, journey.email):  # complements the lockout
         return limited
-    if await services.lockouts.is_blocked("password", journey.email):
+    # Counted before argon2 runs: concurrent guesses cannot all pass a check made before any counted.
+    attempt = await services.lockouts.attempt("password", password_subject(journey.user_id, journey.email))
+    if attempt.blocked:
         return await advance(page, Event.PASSWORD_LOCKED)
     if len(password) <= 256 and await services.accounts.check_password(journey.user_id, password):
         metrics.sign_in_attempt("Cl", "success")
-        async with services.store.transaction() as tx:  # one connection and commit on SQL
-            await services.lockouts.clear("password", journey.email, store=tx)
-            return await advance(page, Event.CREDENTIALS_VALIDATED, store=tx)
+        await attempt.succeeded()
+        return await advance(page, Event.CREDENTIALS_VALIDATED)
     await services.audit.record(EventTag.LoginFailure, user_id=journey.user_id, request=request)
     metrics.sign_in_attempt("Cl", "failure")
-    if await services.lockouts.fail("password", journey.email):
+    if await attempt.failed():
         metrics.lockout("password")
         await services.audit.record(EventTag.PasswordLockout, user_id=journey.user_id, request=request)
         return await advance(page, Event.PASSWORD_LOCKED)
@@ -120,17 +122,17 @@ async def enter_auth_app_code(request):
         error = _error("code", N_("Enter the security code using only 6 digits"))
     if error:
         return page.render(request, "journeys/enter-authenticator-app-code.html", status=400, error=error)
-    if await services.lockouts.is_blocked("code", journey.user_id):
+    attempt = await services.lockouts.attempt("code", account(journey.user_id))
+    if attempt.blocked:
         return await advance(page, Event.CODE_LOCKED)
     if await services.accounts.check_auth_app_code(journey.user_id, code):
         metrics.sign_in_attempt("Cm", "success")
         await services.audit.record(EventTag.AuthAppCodeSuccess, user_id=journey.user_id, request=request)
-        async with services.store.transaction() as tx:  # one connection and commit on SQL
-            await services.lockouts.clear("code", journey.user_id, store=tx)
-            return await advance(page, Event.MFA_CODE_VERIFIED, store=tx, method="auth_app")
+        await attempt.succeeded()
+        return await advance(page, Event.MFA_CODE_VERIFIED, method="auth_app")
     await services.audit.record(EventTag.AuthAppCodeFailure, user_id=journey.user_id, request=request)
     metrics.sign_in_attempt("Cm", "failure")
-    if await services.lockouts.fail("code", journey.user_id):
+    if await attempt.failed():
         metrics.lockout("code")
         await services.audit.record(EventTag.CodeLockout, user_id=journey.user_id, request=request)
         return await advance(page, Event.CODE_LOCKED)
@@ -150,6 +152,19 @@ def _dead_end_page(state: State, template: str):
     return view
 
 
-account_locked = _dead_end_page(State.ACCOUNT_LOCKED, "journeys/account-locked.html")
-security_code_locked = _dead_end_page(State.SECURITY_CODE_LOCKED, "journeys/security-code-invalid.html")
+def _locked_page(state: State, template: str, kind: str):
+    """A lockout's page: a block that only recovery lifts (the consecutive-failure cap) says so."""
+    async def view(request):
+        page = await open_page(request, state)
+        if not isinstance(page, Page):
+            return page
+        user_id = page.journey.user_id
+        until_recovery = bool(user_id) and await page.services.lockouts.held_until_recovery(kind, user_id)
+        return page.render(request, template, until_recovery=until_recovery)
+
+    return view
+
+
+account_locked = _locked_page(State.ACCOUNT_LOCKED, "journeys/account-locked.html", "password")
+security_code_locked = _locked_page(State.SECURITY_CODE_LOCKED, "journeys/security-code-invalid.html", "code")
 second_factor_needed = _dead_end_page(State.SECOND_FACTOR_NEEDED, "journeys/second-factor-needed.html")

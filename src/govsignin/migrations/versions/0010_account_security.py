@@ -1,7 +1,7 @@
 """account security: one authenticator app and one pending lost-factor request per account
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-08 02:30:00
 
 Sign-in checks one authenticator app, so an account keeps one: a partial unique index on
@@ -16,7 +16,7 @@ requests the newest stays pending; the others are closed as "expired".
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
