@@ -33,7 +33,7 @@ from govsignin.oidc.discovery import static_json, discovery_document, jwks, trus
 from govsignin.oidc.end_session import end_session
 from govsignin.oidc.token.endpoint import token
 from govsignin.oidc.userinfo import userinfo
-from govsignin.ratelimit import RateLimits, limit_sign_in_posts
+from govsignin.ratelimit import RateLimits, limit_authorize, limit_sign_in_posts
 from govsignin.ratelimit import enabled as ratelimit_enabled
 from govsignin.services import Services, build_services
 from govsignin.web import errors, health, pages
@@ -72,7 +72,7 @@ def routes(settings: Settings) -> list:
         Route("/.well-known/openid-configuration", static_json(discovery_document(settings), 86400), methods=GET),
         Route("/.well-known/jwks.json", jwks, methods=GET),
         Route("/trustmark", static_json(trustmark(settings), 86400), methods=GET),
-        Route("/authorize", authorize, methods=BOTH),
+        Route("/authorize", limit_authorize(authorize) if ratelimit_enabled(settings) else authorize, methods=BOTH),
         Route("/token", token, methods=POST),
         Route("/userinfo", userinfo, methods=BOTH),
         Route("/logout", end_session, methods=GET),

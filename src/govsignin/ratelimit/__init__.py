@@ -16,6 +16,7 @@ The limits:
 | `sign_in_ip` | POSTs to the sign-in pages, per client IP | 120/minute |
 | `password_account` | password attempts, per account (email) | 10/minute |
 | `token_client_ip` | authenticated POST /token, per client_id and IP | 3000/minute |
+| `authorize_ip` | GET and POST /authorize, per client IP | 120/minute |
 
 The password limit complements the lockout (6 wrong passwords → 2 hours), never replaces it:
 the lockout counts failures, this counts attempts, and it is checked before argon2 runs.
@@ -24,11 +25,14 @@ turns them on or off anywhere): test suites and benchmarks sign in far faster th
 
 The client IP is `request.client.host`: behind a load balancer, uvicorn must be told to trust
 its X-Forwarded-For (FORWARDED_ALLOW_IPS), or every citizen shares the balancer's address.
+An IPv6 client is counted by its /64 (`ip_key`): one home or phone gets a whole /64 and can
+use a new address for every request, so a key per address would limit nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 
@@ -39,7 +43,8 @@ from starlette.responses import Response
 from govsignin.ratelimit.storage import StoreStorage
 from govsignin.web import metrics
 
-LIMITS = ("sign_in_ip", "password_account", "token_client_ip")
+LIMITS = ("sign_in_ip", "password_account", "token_client_ip", "authorize_ip")
+IPV6_PREFIX = 64
 
 
 def _h(value: str) -> str:
@@ -61,6 +66,8 @@ class RateLimits:
             if settings.ratelimit_password_per_account else [],
             "token_client_ip": parse_many(settings.ratelimit_token_per_client_ip)
             if settings.ratelimit_token_per_client_ip else [],
+            "authorize_ip": parse_many(settings.ratelimit_authorize_per_ip)
+            if settings.ratelimit_authorize_per_ip else [],
         }
         self.storage = None
         if self.enabled:
@@ -85,6 +92,24 @@ def _limits(request) -> RateLimits | None:
 
 def client_ip(request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def ip_key(host: str) -> str:
+    """What a per-IP limit counts: an IPv4 address as it is (also when written as IPv4-mapped
+    IPv6), an IPv6 address as its /64, anything else (no client) as it is."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
+
+
+def client_ip_key(request) -> str:
+    return _h(ip_key(client_ip(request)))
 
 
 def too_many_requests_page(request, retry_after: int) -> Response:
@@ -119,9 +144,26 @@ def limit_sign_in_posts(view):
         if request.scope["method"] == "POST":
             limits = _limits(request)
             if limits is not None and limits.enabled:
-                retry = await limits.hit("sign_in_ip", _h(client_ip(request)))
+                retry = await limits.hit("sign_in_ip", client_ip_key(request))
                 if retry is not None:
                     return too_many_requests_page(request, retry)
+        return await view(request)
+
+    limited_view.__name__ = getattr(view, "__name__", "view")
+    return limited_view
+
+
+def limit_authorize(view):
+    """Wrap /authorize: every request (GET or POST, signed in or not) counts against the per-IP
+    limit before any other work, so an anonymous flood cannot fill the store with pre-sign-in
+    state. Over the limit: the 429 page, as the sign-in pages answer (a browser is on it)."""
+
+    async def limited_view(request):
+        limits = _limits(request)
+        if limits is not None and limits.enabled:
+            retry = await limits.hit("authorize_ip", client_ip_key(request))
+            if retry is not None:
+                return too_many_requests_page(request, retry)
         return await view(request)
 
     limited_view.__name__ = getattr(view, "__name__", "view")
@@ -145,5 +187,5 @@ async def token_limited(request, client_id: str) -> Response | None:
     limits = _limits(request)
     if limits is None or not limits.enabled:
         return None
-    retry = await limits.hit("token_client_ip", _h(client_id), _h(client_ip(request)))
+    retry = await limits.hit("token_client_ip", _h(client_id), client_ip_key(request))
     return too_many_requests_json(retry) if retry is not None else None
