@@ -33,6 +33,7 @@ from govsignin.oidc.discovery import static_json, discovery_document, jwks, trus
 from govsignin.oidc.end_session import end_session
 from govsignin.oidc.token.endpoint import token
 from govsignin.oidc.userinfo import userinfo
+from govsignin.accounts.passwords import HashingBusy
 from govsignin.ratelimit import RateLimits, limit_authorize, limit_sign_in_posts
 from govsignin.ratelimit import enabled as ratelimit_enabled
 from govsignin.services import Services, build_services
@@ -287,6 +288,7 @@ def create_app(
         security_headers=SecurityHeaders(hsts=settings.issuer_url().startswith("https://")),
         exception_handlers={
             HTTPException: errors.not_found,
+            HashingBusy: errors.busy,  # the argon2 queue is full: a quick 503
             DBAPIError: errors.dependency_error,  # 503 only for outages (db/outages.py)
             OSError: errors.dependency_error,
             PoolTimeout: errors.dependency_error,  # not a DBAPIError: would have been a 500
