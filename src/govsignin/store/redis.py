@@ -84,6 +84,15 @@ class RedisStore:
     async def ping(self) -> None:
         await self.redis.call("PING")
 
+    async def eviction_policy(self) -> str | None:
+        """Redis's `maxmemory-policy`, or None where CONFIG is refused (managed services often
+        disable or rename it; ACLs may deny it)."""
+        try:
+            reply = await self.redis.call("CONFIG", "GET", "maxmemory-policy")
+        except resp.RedisReplyError:
+            return None
+        return reply[1] if isinstance(reply, list) and len(reply) == 2 else None
+
     async def purge_expired(self) -> int:
         return 0  # Redis expires keys itself
 
