@@ -204,7 +204,7 @@ class Settings:
     ratelimit_token_per_client_ip: str = Field(default="3000/minute", description="POST /token per client_id and IP")
     ratelimit_authorize_per_ip: str = Field(default="120/minute", description="GET and POST /authorize per IP")
     argon2_queue_per_thread: int = Field(
-        default=8,
+        default=64,
         description="Password hashes that may wait for each hashing thread; past that a sign-in page answers 503 at once",
     )
 

@@ -19,7 +19,8 @@ no other thread keeps a block. Each thread asks for that block on huge pages (ac
 GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
 
 The queue in front of the pool is bounded: at most `argon2_queue_per_thread` hashes wait for
-each thread (8 by default: at ~60 ms a hash, under half a second of waiting). Past that a hash
+each thread (64 by default: at ~20 ms a hash, at most ~1.3 s of waiting, and room for the
+benchmark's 64 concurrent sign-ins on one thread). Past that a hash
 is refused at once with `HashingBusy`, which the app answers with a 503 and Retry-After: a flood
 of password posts gets quick refusals instead of a queue that grows without end, holding every
 request (and its memory) for seconds, then minutes.
