@@ -29,7 +29,9 @@ async def test_hashes_past_the_bound_are_refused_at_once():
 
 
 async def test_a_flood_of_password_posts_gets_quick_503s(settings):
-    async with instances(settings, count=1, argon2_threads=1, argon2_queue_per_thread=1,
+    # Hashes ten times the usual passes (~0.2-0.6 s each), so that every post reaches the queue
+    # while the first is still hashing, however loaded the machine.
+    async with instances(settings, count=1, argon2_threads=1, argon2_queue_per_thread=1, argon2_time_cost=20,
                          ratelimit_password_per_account="", ratelimit_sign_in_per_ip="1000/minute") as (
             settings, (services,), (app,)):
         rp = await TestRP.create(services)
