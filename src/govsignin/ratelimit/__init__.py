@@ -91,7 +91,9 @@ def _limits(request) -> RateLimits | None:
 
 
 def client_ip(request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client as every per-IP limit counts it: its IPv4 address, or the /64 of its IPv6
+    address (`ip_key`). Anything keyed per IP takes it from here."""
+    return ip_key(request.client.host) if request.client else "unknown"
 
 
 def ip_key(host: str) -> str:
@@ -106,10 +108,6 @@ def ip_key(host: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
     return str(address)
-
-
-def client_ip_key(request) -> str:
-    return _h(ip_key(client_ip(request)))
 
 
 def too_many_requests_page(request, retry_after: int) -> Response:
@@ -144,7 +142,7 @@ def limit_sign_in_posts(view):
         if request.scope["method"] == "POST":
             limits = _limits(request)
             if limits is not None and limits.enabled:
-                retry = await limits.hit("sign_in_ip", client_ip_key(request))
+                retry = await limits.hit("sign_in_ip", _h(client_ip(request)))
                 if retry is not None:
                     return too_many_requests_page(request, retry)
         return await view(request)
@@ -161,7 +159,7 @@ def limit_authorize(view):
     async def limited_view(request):
         limits = _limits(request)
         if limits is not None and limits.enabled:
-            retry = await limits.hit("authorize_ip", client_ip_key(request))
+            retry = await limits.hit("authorize_ip", _h(client_ip(request)))
             if retry is not None:
                 return too_many_requests_page(request, retry)
         return await view(request)
@@ -187,5 +185,5 @@ async def token_limited(request, client_id: str) -> Response | None:
     limits = _limits(request)
     if limits is None or not limits.enabled:
         return None
-    retry = await limits.hit("token_client_ip", _h(client_id), client_ip_key(request))
+    retry = await limits.hit("token_client_ip", _h(client_id), _h(client_ip(request)))
     return too_many_requests_json(retry) if retry is not None else None
