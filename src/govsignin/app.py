@@ -34,7 +34,8 @@ from govsignin.oidc.discovery import static_json, discovery_document, jwks, trus
 from govsignin.oidc.end_session import end_session
 from govsignin.oidc.token.endpoint import token
 from govsignin.oidc.userinfo import userinfo
-from govsignin.ratelimit import RateLimits, limit_sign_in_posts
+from govsignin.accounts.passwords import HashingBusy
+from govsignin.ratelimit import RateLimits, limit_authorize, limit_sign_in_posts
 from govsignin.ratelimit import enabled as ratelimit_enabled
 from govsignin.services import Services, build_services
 from govsignin.web import errors, health, pages
@@ -73,7 +74,7 @@ def routes(settings: Settings) -> list:
         Route("/.well-known/openid-configuration", static_json(discovery_document(settings), 86400), methods=GET),
         Route("/.well-known/jwks.json", jwks, methods=GET),
         Route("/trustmark", static_json(trustmark(settings), 86400), methods=GET),
-        Route("/authorize", authorize, methods=BOTH),
+        Route("/authorize", limit_authorize(authorize) if ratelimit_enabled(settings) else authorize, methods=BOTH),
         Route("/token", token, methods=POST),
         Route("/userinfo", userinfo, methods=BOTH),
         Route("/logout", end_session, methods=BOTH),
@@ -293,6 +294,7 @@ def create_app(
         security_headers=SecurityHeaders(hsts=settings.issuer_url().startswith("https://")),
         exception_handlers={
             HTTPException: errors.not_found,
+            HashingBusy: errors.busy,  # the argon2 queue is full: a quick 503
             DBAPIError: errors.dependency_error,  # 503 only for outages (db/outages.py)
             OSError: errors.dependency_error,
             PoolTimeout: errors.dependency_error,  # not a DBAPIError: would have been a 500

@@ -14,6 +14,7 @@ import json
 import os
 import typing
 from typing import Literal
+from urllib.parse import urlsplit
 
 # Development-only key for encrypting signing keys at rest. Production must set its own.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktZG8tbm90LXVzZSE="  # 'development-only-key-do-not-use!'
@@ -211,9 +212,23 @@ class Settings:
         default=None, description="govuk-frontend's dist/govuk folder; defaults to ./node_modules"
     )
 
-    # Back-channel logout delivery
-    backchannel_timeout: float = 15.0
+    # Back-channel logout delivery, and every fetch of a URL a service registered (outbound.py)
+    backchannel_timeout: float = Field(
+        default=10.0,
+        description="Overall deadline of one back-channel logout delivery (connect, send, answer), in seconds",
+    )
     backchannel_max_attempts: int = 8
+    backchannel_per_service: int = Field(
+        default=4, description="Back-channel logout deliveries in flight at once to one service"
+    )
+    outbound_max_bytes: int = Field(
+        default=65536, description="Most bytes read of an answer from a service's URL (JWKS, back-channel logout)"
+    )
+    jwks_timeout: float = Field(default=5.0, description="Overall deadline of one fetch of a service's JWKS URI, in seconds")
+    jwks_failure_cache_seconds: float = Field(
+        default=30.0,
+        description="After a service's JWKS URI fails, its keys are not fetched again for this long (assertions fail at once)",
+    )
     worker_poll_seconds: float = 2.0
 
     cookie_secure: bool | None = Field(
@@ -239,6 +254,11 @@ class Settings:
     ratelimit_account_per_session: str = Field(
         default="20/minute;200/hour", description="POSTs to the account pages (/account/*) per browser session")
     ratelimit_account_per_ip: str = Field(default="60/minute", description="POSTs to the account pages (/account/*) per IP")
+    ratelimit_authorize_per_ip: str = Field(default="120/minute", description="GET and POST /authorize per IP")
+    argon2_queue_per_thread: int = Field(
+        default=64,
+        description="Password hashes that may wait for each hashing thread; past that a sign-in page answers 503 at once",
+    )
 
     def __init__(self, **values):
         environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
@@ -342,8 +362,56 @@ class Settings:
                 "GOVSIGNIN_CONSECUTIVE_FAILURE_SECONDS must be at least 86400 (a day): a shorter window "
                 "lets slow guessing run under the consecutive-failure cap."
             )
+        problems += self._control_problems()
         return problems
 
+    def _control_problems(self) -> list[str]:
+        """Production refuses a control turned off or set outside its safe range
+        (docs/security.md, "What production requires")."""
+        problems = []
+        if not self.secure_cookies():
+            problems.append(
+                "Cookies would not be Secure (GOVSIGNIN_COOKIE_SECURE=false, or an http issuer); "
+                "production cookies are sent over https only."
+            )
+        if self.ratelimit_enabled is False:
+            problems.append("GOVSIGNIN_RATELIMIT_ENABLED is false; production keeps the rate limits on.")
+        for name in RATE_LIMIT_SETTINGS:
+            if not getattr(self, name).strip():
+                problems.append(f"{ENV_PREFIX}{name.upper()} is empty, which turns that rate limit off.")
+        for name, (low, high) in PRODUCTION_RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                problems.append(
+                    f"{ENV_PREFIX}{name.upper()}={value} is outside {low}..{high}, the range production allows."
+                )
+        if self.redis_url and self.redis_url.startswith("redis://") and not urlsplit(self.redis_url).password:
+            problems.append(
+                "GOVSIGNIN_REDIS_URL is plaintext redis:// without a password; use rediss:// (TLS) "
+                "or give the password in the URL (redis://:password@host)."
+            )
+        for name in ("client_secret_hash_key", "subject_salt"):
+            if len(getattr(self, name).encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{ENV_PREFIX}{name.upper()} is shorter than {MIN_SECRET_BYTES} bytes; use a random value.")
+        return problems
+
+
+MIN_SECRET_BYTES = 32
+RATE_LIMIT_SETTINGS = (
+    "ratelimit_sign_in_per_ip", "ratelimit_password_per_account", "ratelimit_token_per_client_ip",
+    "ratelimit_authorize_per_ip", "ratelimit_account_per_session", "ratelimit_account_per_ip",
+)
+# (lowest, highest) that production accepts. Authenticator codes: at most two 30-second steps
+# either side of now (RFC 6238 §5.2 advises one step; clocks drift). Lockouts: a cap a person
+# can meet by mistake but a guesser cannot use, and a block long enough to stop guessing yet
+# not a lever to shut a citizen out for days (onelogin-contract.md §2: 6 tries, 2 hours).
+PRODUCTION_RANGES = {
+    "totp_window": (0, 2),
+    "max_password_retries": (1, 10),
+    "max_code_retries": (1, 10),
+    "lockout_seconds": (900, 86400),
+    "code_retry_count_ttl": (300, 86400),
+}
 
 # OWASP's Password Storage Cheat Sheet: five argon2id configurations of equal defence (memory in
 # KiB, passes), each with parallelism 1. A setting is strong enough if it is at least one of them

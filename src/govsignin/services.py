@@ -20,6 +20,7 @@ from govsignin.db.engine import create_engine, create_sessionmaker
 from govsignin.journeys.journey import Journeys
 from govsignin.keys.service import KeyService
 from govsignin.messaging.service import Messages, create_messages
+from govsignin.oidc.backchannel import InFlight
 from govsignin.onboarding.client_keys import ClientKeys
 from govsignin.onboarding.registry import ClientRegistry
 from govsignin.store import Store, create_security_store, create_store
@@ -43,6 +44,7 @@ class Services:
     messages: Messages
     templates: object = None
     worker_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    backchannel: InFlight = field(default_factory=InFlight)  # this worker's deliveries under way
 
     def wake_worker(self) -> None:
         self.worker_wakeup.set()
@@ -69,7 +71,7 @@ def build_services(settings: Settings, with_templates: bool = True) -> Services:
         security_state=security_state,
         keys=KeyService(settings, sessionmaker),
         registry=ClientRegistry(sessionmaker),
-        client_keys=ClientKeys(),
+        client_keys=ClientKeys(settings),
         accounts=Accounts(settings, sessionmaker, store),
         lockouts=Lockouts(settings, security_state),
         sessions=(sessions := Sessions(settings, store, security_state)),

@@ -81,3 +81,33 @@ def test_production_refuses_a_consecutive_failure_cap_above_nists_100():
             check_production(_secure(**weak))
         assert variable in str(refused.value), weak
     check_production(_secure(max_consecutive_failures=100, consecutive_failure_seconds=86400))
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"cookie_secure": False}, "GOVSIGNIN_COOKIE_SECURE"),
+    ({"ratelimit_enabled": False}, "GOVSIGNIN_RATELIMIT_ENABLED"),
+    ({"ratelimit_sign_in_per_ip": ""}, "GOVSIGNIN_RATELIMIT_SIGN_IN_PER_IP is empty"),
+    ({"ratelimit_authorize_per_ip": " "}, "GOVSIGNIN_RATELIMIT_AUTHORIZE_PER_IP is empty"),
+    ({"totp_window": 4}, "GOVSIGNIN_TOTP_WINDOW=4 is outside 0..2"),
+    ({"totp_window": -1}, "GOVSIGNIN_TOTP_WINDOW=-1"),
+    ({"max_password_retries": 0}, "GOVSIGNIN_MAX_PASSWORD_RETRIES=0"),
+    ({"max_password_retries": 1000}, "GOVSIGNIN_MAX_PASSWORD_RETRIES=1000"),
+    ({"max_code_retries": 0}, "GOVSIGNIN_MAX_CODE_RETRIES=0"),
+    ({"lockout_seconds": 60}, "GOVSIGNIN_LOCKOUT_SECONDS=60 is outside 900..86400"),
+    ({"lockout_seconds": 30 * 86400}, "GOVSIGNIN_LOCKOUT_SECONDS"),
+    ({"code_retry_count_ttl": 10}, "GOVSIGNIN_CODE_RETRY_COUNT_TTL"),
+    ({"redis_url": "redis://cache.internal:6379/0"}, "plaintext redis://"),
+    ({"client_secret_hash_key": "k" * 31}, "GOVSIGNIN_CLIENT_SECRET_HASH_KEY is shorter than 32 bytes"),
+    ({"subject_salt": "s" * 16}, "GOVSIGNIN_SUBJECT_SALT is shorter than 32 bytes"),
+])
+def test_production_refuses_controls_turned_off_or_out_of_range(changes, expected):
+    with pytest.raises(InsecureSettings) as refused:
+        check_production(_secure(**changes))
+    assert expected in str(refused.value)
+    check_production(Settings(env="development", **changes))  # development and tests may
+
+
+def test_production_accepts_redis_with_tls_or_a_password():
+    check_production(_secure(redis_url="rediss://cache.internal:6380/0"))
+    check_production(_secure(redis_url="redis://:a-long-password@cache.internal:6379/0"))
+    check_production(_secure(totp_window=2, lockout_seconds=900, max_password_retries=10))

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import ChainableUndefined, nodes
 from starlette.requests import Request
+from starlette.routing import Route
 
 from govsignin.config import Settings
 from govsignin.web.templating import LANGUAGES, Templates
@@ -59,6 +60,10 @@ def page_templates(templates: Templates) -> list[str]:
     ]
 
 
+async def _page(request):
+    return None
+
+
 def make_templates(cache: bool) -> Templates:
     templates = Templates(Settings(), cache=cache)
     # Pages read context the tests do not build (user, methods, passkeys...): render them empty.
@@ -67,8 +72,9 @@ def make_templates(cache: bool) -> Templates:
 
 
 def request(path: str, lang: str, query: str = "") -> Request:
+    # The route that answered: the language toggle links to its path (web/templating._route_path).
     return Request({
-        "type": "http", "method": "GET", "path": path, "query_string": query.encode(),
+        "type": "http", "method": "GET", "path": path, "query_string": query.encode(), "route": Route(path, _page),
         "headers": [(b"host", b"127.0.0.1"), (b"cookie", f"lng={lang}".encode())],
     })
 

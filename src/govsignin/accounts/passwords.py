@@ -17,6 +17,13 @@ and it is why the pool is sized per worker, not per core: returning the block af
 (docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
 no other thread keeps a block. Each thread asks for that block on huge pages (accounts/huge_pages.py,
 GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
+
+The queue in front of the pool is bounded: at most `argon2_queue_per_thread` hashes wait for
+each thread (64 by default: at ~20 ms a hash, at most ~1.3 s of waiting, and room for the
+benchmark's 64 concurrent sign-ins on one thread). Past that a hash
+is refused at once with `HashingBusy`, which the app answers with a 503 and Retry-After: a flood
+of password posts gets quick refusals instead of a queue that grows without end, holding every
+request (and its memory) for seconds, then minutes.
 """
 
 from __future__ import annotations
@@ -33,6 +40,12 @@ from govsignin.accounts.huge_pages import advise_this_threads_heap
 from govsignin.config import Settings
 
 
+class HashingBusy(RuntimeError):
+    """Every hashing thread is busy and the queue in front of them is full: try again shortly."""
+
+    retry_after = 1
+
+
 class Passwords:
     def __init__(self, settings: Settings):
         self.hasher = PasswordHasher(
@@ -41,8 +54,12 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
+        threads = hashing_threads(settings)
+        # Hashes running or waiting; a hash past this is refused rather than queued.
+        self.capacity = threads * (1 + max(0, settings.argon2_queue_per_thread))
+        self.in_flight = 0
         self.pool = ThreadPoolExecutor(
-            max_workers=hashing_threads(settings), thread_name_prefix="argon2",
+            max_workers=threads, thread_name_prefix="argon2",
             initializer=prepare_hashing_thread, initargs=(settings.argon2_huge_pages,),
         )
         # Verified when an email has no account, so both paths cost one argon2 verification.
@@ -52,8 +69,17 @@ class Passwords:
         """A hash from synchronous code (set-up, the command line), still on a hashing thread."""
         return self.pool.submit(self.hasher.hash, password).result()
 
+    async def _on_pool(self, fn, *args):
+        if self.in_flight >= self.capacity:
+            raise HashingBusy()
+        self.in_flight += 1  # one event loop per worker: no lock needed
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        finally:
+            self.in_flight -= 1
+
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, self.hasher.hash, password)
+        return await self._on_pool(self.hasher.hash, password)
 
     def _verify(self, encoded: str, password: str) -> bool:
         try:
@@ -62,7 +88,7 @@ class Passwords:
             return False
 
     async def verify(self, encoded: str | None, password: str) -> bool:
-        ok = await asyncio.get_running_loop().run_in_executor(self.pool, self._verify, encoded or self._dummy, password)
+        ok = await self._on_pool(self._verify, encoded or self._dummy, password)
         return ok and encoded is not None
 
     def needs_rehash(self, encoded: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from govsignin.accounts.models import MfaMethod, MfaResetRequest, PasswordCredential, RecoveryCode, User
-from govsignin.accounts.passwords import Passwords
+from govsignin.accounts.passwords import HashingBusy, Passwords
 from govsignin.crypto import SecretBox
 from govsignin.db.base import utcnow
 from govsignin.db.reads import Query
@@ -109,7 +109,10 @@ class Accounts:
             encoded = row[0] if row else None
         ok = await self.passwords.verify(encoded, password)
         if ok and self.passwords.needs_rehash(encoded):
-            new_hash = await self.passwords.hash(password)
+            try:
+                new_hash = await self.passwords.hash(password)
+            except HashingBusy:
+                return ok  # the stronger hash can wait for the next sign-in
             async with self.sessionmaker() as db, db.begin():
                 await db.execute(
                     update(PasswordCredential)

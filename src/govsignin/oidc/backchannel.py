@@ -3,6 +3,11 @@
 Each delivery is a row: it survives a restart, and any instance may deliver it. The logout token
 is signed at each attempt (it lives 2 minutes; retries can take longer), with typ logout+jwt.
 Retries back off exponentially up to `backchannel_max_attempts`.
+
+Deliveries go out concurrently, each within `backchannel_timeout` seconds overall (resolve,
+connect, send, answer) and reading at most `outbound_max_bytes` of the answer
+(onboarding/outbound.py), with at most `backchannel_per_service` under way to one service: one
+slow or hostile service delays only its own deliveries.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
+from collections import Counter
 
 import structlog
 from sqlalchemy import or_, select, update
@@ -20,6 +26,7 @@ from govsignin.db.base import utcnow
 from govsignin.oidc.models import BackchannelDelivery
 from govsignin.oidc.signing import sign
 from govsignin.oidc.subject import subject_for
+from govsignin.onboarding.outbound import OutboundFailed, OutboundRefused, fetch
 
 log = structlog.get_logger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -60,13 +67,32 @@ async def logout_token(services, client, subject: str) -> str:
     return await sign(services.keys, client.id_token_alg, claims, typ="logout+jwt")
 
 
-async def deliver_due(services, limit: int = 20) -> int:
-    """Claim due deliveries (a lease, so two instances never send one twice) and send them."""
+class InFlight:
+    """This worker's deliveries under way: how many per service, and their tasks."""
+
+    def __init__(self):
+        self.per_service: Counter[str] = Counter()
+        self.tasks: set[asyncio.Task] = set()
+
+
+def _lease(settings) -> dt.timedelta:
+    return max(LEASE, dt.timedelta(seconds=settings.backchannel_timeout + 30))  # outlives any attempt
+
+
+async def deliver_due(services, limit: int = 20, wait: bool = True) -> int:
+    """Claim due deliveries (a lease, so two instances never send one twice) and send them at
+    once, each within its deadline, at most `backchannel_per_service` at a time to one service:
+    a slow service holds its own deliveries back, never another's. `wait`: return once they are
+    done (the count delivered); else leave them running (the background worker)."""
+    settings, in_flight = services.settings, services.backchannel
+    room = limit - len(in_flight.tasks)
+    if room <= 0:
+        return 0
     now = utcnow()
     async with services.sessionmaker() as db:
-        ids = (
+        due = (
             await db.execute(
-                select(BackchannelDelivery.id)
+                select(BackchannelDelivery.id, BackchannelDelivery.client_id)
                 .where(
                     BackchannelDelivery.delivered_at.is_(None),
                     BackchannelDelivery.failed_at.is_(None),
@@ -74,11 +100,15 @@ async def deliver_due(services, limit: int = 20) -> int:
                     or_(BackchannelDelivery.locked_until.is_(None), BackchannelDelivery.locked_until < now),
                 )
                 .order_by(BackchannelDelivery.id)
-                .limit(limit)
+                .limit(limit * 5)
             )
-        ).scalars().all()
-    sent = 0
-    for delivery_id in ids:
+        ).all()
+    started = []
+    for delivery_id, client_id in due:
+        if len(started) >= room:
+            break
+        if in_flight.per_service[client_id] >= settings.backchannel_per_service:
+            continue  # this service has enough under way; its others wait for the next pass
         async with services.sessionmaker() as db, db.begin():
             claimed = await db.execute(
                 update(BackchannelDelivery)
@@ -86,12 +116,27 @@ async def deliver_due(services, limit: int = 20) -> int:
                     BackchannelDelivery.id == delivery_id,
                     or_(BackchannelDelivery.locked_until.is_(None), BackchannelDelivery.locked_until < now),
                 )
-                .values(locked_until=now + LEASE)
+                .values(locked_until=now + _lease(settings))
             )
         if claimed.rowcount != 1:
             continue  # another instance has it
-        sent += await _attempt(services, delivery_id)
-    return sent
+        in_flight.per_service[client_id] += 1
+        task = asyncio.create_task(_attempt(services, delivery_id))
+        in_flight.tasks.add(task)
+        task.add_done_callback(lambda done, c=client_id: _finished(in_flight, c, done))
+        started.append(task)
+    if not wait or not started:
+        return 0
+    return sum(await asyncio.gather(*started))
+
+
+def _finished(in_flight: InFlight, client_id: str, task: asyncio.Task) -> None:
+    in_flight.tasks.discard(task)
+    in_flight.per_service[client_id] -= 1
+    if in_flight.per_service[client_id] <= 0:
+        del in_flight.per_service[client_id]
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("backchannel_logout_error", client_id=client_id, error=type(task.exception()).__name__)
 
 
 async def _attempt(services, delivery_id: int) -> int:
@@ -103,16 +148,18 @@ async def _attempt(services, delivery_id: int) -> int:
     if client is None:
         error = "service no longer registered"
     else:
-        import httpx  # on first delivery: httpx (with click and rich for its CLI) is ~4 MiB per worker
-
         try:
             token = await logout_token(services, client, d.subject)
-            async with httpx.AsyncClient(timeout=settings.backchannel_timeout) as http:
-                resp = await http.post(d.uri, data={"logout_token": token}, headers={"User-Agent": "govsignin"})
-            if not 200 <= resp.status_code < 300:
-                error = f"answered HTTP {resp.status_code}"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+            answer = await fetch(
+                "POST", d.uri, data={"logout_token": token}, production=settings.env == "production",
+                deadline=settings.backchannel_timeout, max_bytes=settings.outbound_max_bytes,
+            )
+            if not 200 <= answer.status < 300:
+                error = f"answered HTTP {answer.status}"
+        except OutboundRefused as exc:
+            error = f"refused: {exc}"
+        except OutboundFailed as exc:
+            error = str(exc)
     now = utcnow()
     attempts = d.attempts + 1
     values = {"attempts": attempts, "locked_until": None, "last_error": error}
@@ -134,22 +181,27 @@ async def _attempt(services, delivery_id: int) -> int:
 
 
 async def run_worker(services, stop: asyncio.Event) -> None:
-    """The background loop every instance runs: deliveries, and purging expired entries."""
+    """The background loop every instance runs: deliveries (left running while the loop goes
+    on, so a slow service never holds up the next pass), and purging expired entries."""
     last_purge = 0.0
-    while not stop.is_set():
-        try:
-            await deliver_due(services)
-            if time.monotonic() - last_purge > 60:
-                await services.store.purge_expired()
-                await services.security_state.purge_expired()
-                last_purge = time.monotonic()
-        except Exception as exc:  # keep the loop alive through database outages
-            log.warning("background_worker_error", error=type(exc).__name__)
-        try:
-            await asyncio.wait_for(services.worker_wakeup.wait(), settings_poll(services))
-        except TimeoutError:
-            pass
-        services.worker_wakeup.clear()
+    try:
+        while not stop.is_set():
+            try:
+                await deliver_due(services, wait=False)
+                if time.monotonic() - last_purge > 60:
+                    await services.store.purge_expired()
+                    await services.security_state.purge_expired()
+                    last_purge = time.monotonic()
+            except Exception as exc:  # keep the loop alive through database outages
+                log.warning("background_worker_error", error=type(exc).__name__)
+            try:
+                await asyncio.wait_for(services.worker_wakeup.wait(), settings_poll(services))
+            except TimeoutError:
+                pass
+            services.worker_wakeup.clear()
+    finally:
+        for task in list(services.backchannel.tasks):  # their leases lapse; another pass retries them
+            task.cancel()
 
 
 def settings_poll(services) -> float:

@@ -15,6 +15,7 @@ from govsignin.audit.tags import EventTag
 from govsignin.crypto import keyed_hash
 from govsignin.oidc.claims import REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
 from govsignin.onboarding.models import RelyingParty
+from govsignin.onboarding.outbound import OutboundFailed, OutboundRefused, check_url
 from govsignin.onboarding.registry import CLIENT_ID
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -122,9 +123,27 @@ def validate(reg: Registration, production: bool) -> None:
         raise RegistrationError("--client-id must be 8 to 64 printable ASCII characters, without spaces.")
 
 
+async def check_fetched_urls(reg: Registration, production: bool) -> None:
+    """In production, the URLs this service will fetch (JWKS, back-channel logout) resolve,
+    and only to public addresses; each fetch checks again (onboarding/outbound.py). Development
+    and test allow any (their services run on localhost)."""
+    if not production:
+        return
+    for what, uri in (("JWKS URI", reg.jwks_uri), ("Back-channel logout URI", reg.backchannel_logout_uri)):
+        if not uri:
+            continue
+        try:
+            await check_url(uri, production)
+        except OutboundRefused as exc:
+            raise RegistrationError(f"{what} is refused: {exc}. Register a publicly reachable URL.") from exc
+        except OutboundFailed as exc:
+            raise RegistrationError(f"{what} cannot be checked: {exc}.") from exc
+
+
 async def register(services, reg: Registration) -> dict:
     settings = services.settings
     validate(reg, settings.env == "production")
+    await check_fetched_urls(reg, settings.env == "production")
     public_keys = [_import_public_key(pem) for pem in reg.public_keys_pem]
     secret = secrets.token_urlsafe(32) if reg.secret else None  # 256 bits of entropy
     client = RelyingParty(

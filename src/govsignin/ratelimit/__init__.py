@@ -18,6 +18,7 @@ The limits:
 | `token_client_ip` | authenticated POST /token, per client_id and IP | 3000/minute |
 | `account_session` | POSTs to the account pages (/account/*), per browser session | 20/minute;200/hour |
 | `account_ip` | POSTs to the account pages (/account/*), per client IP | 60/minute |
+| `authorize_ip` | GET and POST /authorize, per client IP | 120/minute |
 
 The password limit complements the lockout (6 wrong passwords → 2 hours), never replaces it:
 the lockout counts failures, this counts attempts, and it is checked before argon2 runs.
@@ -26,11 +27,14 @@ turns them on or off anywhere): test suites and benchmarks sign in far faster th
 
 The client IP is `request.client.host`: behind a load balancer, uvicorn must be told to trust
 its X-Forwarded-For (FORWARDED_ALLOW_IPS), or every citizen shares the balancer's address.
+An IPv6 client is counted by its /64 (`ip_key`): one home or phone gets a whole /64 and can
+use a new address for every request, so a key per address would limit nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 
@@ -41,7 +45,8 @@ from starlette.responses import Response
 from govsignin.ratelimit.storage import StoreStorage
 from govsignin.web import metrics
 
-LIMITS = ("sign_in_ip", "password_account", "token_client_ip", "account_session", "account_ip")
+LIMITS = ("sign_in_ip", "password_account", "token_client_ip", "account_session", "account_ip", "authorize_ip")
+IPV6_PREFIX = 64
 
 
 def _h(value: str) -> str:
@@ -66,6 +71,8 @@ class RateLimits:
             "account_session": parse_many(settings.ratelimit_account_per_session)
             if settings.ratelimit_account_per_session else [],
             "account_ip": parse_many(settings.ratelimit_account_per_ip) if settings.ratelimit_account_per_ip else [],
+            "authorize_ip": parse_many(settings.ratelimit_authorize_per_ip)
+            if settings.ratelimit_authorize_per_ip else [],
         }
         self.storage = None
         if self.enabled:
@@ -89,7 +96,23 @@ def _limits(request) -> RateLimits | None:
 
 
 def client_ip(request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client as every per-IP limit counts it: its IPv4 address, or the /64 of its IPv6
+    address (`ip_key`). Anything keyed per IP takes it from here."""
+    return ip_key(request.client.host) if request.client else "unknown"
+
+
+def ip_key(host: str) -> str:
+    """What a per-IP limit counts: an IPv4 address as it is (also when written as IPv4-mapped
+    IPv6), an IPv6 address as its /64, anything else (no client) as it is."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
 
 
 def too_many_requests_page(request, retry_after: int) -> Response:
@@ -148,6 +171,23 @@ def limit_account_posts(view):
                     retry = await limits.hit("account_ip", _h(client_ip(request)))
                 if retry is not None:
                     return too_many_requests_page(request, retry)
+        return await view(request)
+
+    limited_view.__name__ = getattr(view, "__name__", "view")
+    return limited_view
+
+
+def limit_authorize(view):
+    """Wrap /authorize: every request (GET or POST, signed in or not) counts against the per-IP
+    limit before any other work, so an anonymous flood cannot fill the store with pre-sign-in
+    state. Over the limit: the 429 page, as the sign-in pages answer (a browser is on it)."""
+
+    async def limited_view(request):
+        limits = _limits(request)
+        if limits is not None and limits.enabled:
+            retry = await limits.hit("authorize_ip", _h(client_ip(request)))
+            if retry is not None:
+                return too_many_requests_page(request, retry)
         return await view(request)
 
     limited_view.__name__ = getattr(view, "__name__", "view")

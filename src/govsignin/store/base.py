@@ -31,6 +31,14 @@ class Store(Protocol):
     async def pop(self, key: str) -> str | None:
         """Atomically read and delete: single-use values."""
 
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float,
+                     issue: tuple[str, str, float] | None) -> str:
+        """Single use with revocation on replay, decided in one atomic step (a Lua script on
+        Redis, one transaction on SQL). If `key` is live: delete it, store `receipt` (the name
+        of the entry the redemption issues) under `receipt_key` for `ttl`, store `issue`
+        (key, value, ttl) if given, and answer REDEEMED. Otherwise delete the entry an earlier
+        redemption's receipt names and answer REPLAYED, or UNKNOWN if there is no receipt."""
+
     async def delete(self, *keys: str) -> None: ...
 
     async def incr(self, key: str, ttl: float) -> int:
@@ -39,6 +47,9 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def purge_expired(self) -> int: ...
+
+
+REDEEMED, REPLAYED, UNKNOWN = "redeemed", "replayed", "unknown"
 
 
 class WriteBatch:

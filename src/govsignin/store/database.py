@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govsignin.db.hot import SQLiteBusy, arguments, compiled, hot
-from govsignin.store.base import WriteBatch
+from govsignin.store.base import REDEEMED, REPLAYED, UNKNOWN, WriteBatch
 from govsignin.store.models import EphemeralEntry
 
 T = EphemeralEntry.__table__  # the default table; SecurityState has the same columns
@@ -181,6 +181,20 @@ class Transaction:
         if keys:
             await self._ops.delete(self._conn, keys)
 
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        """Store.redeem inside this transaction. The code's row is deleted first: a concurrent
+        redemption's DELETE waits on its lock until this commits, then finds it gone and reads
+        the receipt this one wrote (PostgreSQL's read committed reads what committed before
+        each statement; SQLite has one writer at a time)."""
+        if await self.pop(key) is not None:
+            await self.set_many([(receipt_key, receipt, ttl), *([issue] if issue is not None else [])])
+            return REDEEMED
+        earlier = await self.get(receipt_key)
+        if earlier is None:
+            return UNKNOWN
+        await self.delete(earlier)
+        return REPLAYED
+
 
 class DatabaseStore:
     """`table`: the ephemeral table (the default), or another with its columns (SecurityState)."""
@@ -237,6 +251,10 @@ class DatabaseStore:
     async def incr(self, key: str, ttl: float) -> int:
         async with self.engine.begin() as conn:
             return await self._ops.incr(conn, key, ttl)
+
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        async with self.engine.begin() as conn:
+            return await Transaction(self._ops, conn).redeem(key, receipt_key, receipt, ttl, issue)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -314,6 +332,28 @@ class PostgresStore(DatabaseStore):
 
     def transaction(self) -> WriteBatch:
         return WriteBatch(self)
+
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        """Store.redeem in one transaction on a kept connection (see Transaction.redeem for why
+        two concurrent redemptions cannot both miss the receipt)."""
+        pop_sql, pop_args = self._args("pop", {"key": key})
+
+        async def run(conn) -> str:
+            async with conn.transaction():
+                rows = await conn.fetch(pop_sql, *pop_args)
+                now = time.time()
+                if rows and rows[0][1] > now:
+                    writes = [("set", receipt_key, receipt, ttl), *([("set", *issue)] if issue is not None else [])]
+                    await self._write(conn, writes, now)
+                    return REDEEMED
+                get_sql, get_args = self._args("get", {"key": receipt_key, "now": now})
+                earlier = await conn.fetch(get_sql, *get_args)
+                if not earlier:
+                    return UNKNOWN
+                await conn.execute(self._delete_sql, [earlier[0][0]])
+                return REPLAYED
+
+        return await self._hot.pg_run(run)
 
     async def write_batch(self, ops: list[tuple]) -> None:
         """Queued writes (store/base.WriteBatch), in order: one statement on its own, or one
@@ -411,6 +451,36 @@ class SQLiteStore(DatabaseStore):
 
     def transaction(self) -> WriteBatch:
         return WriteBatch(self)
+
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        """Store.redeem in one BEGIN IMMEDIATE transaction on the loop (nothing else runs
+        between its statements), or on aiosqlite, waiting for the lock."""
+        try:
+            return self._run(self._redeem, key, receipt_key, receipt, ttl, issue)
+        except SQLiteBusy:
+            return await super().redeem(key, receipt_key, receipt, ttl, issue)
+
+    def _redeem(self, conn, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.time()
+            rows = self._one(conn, "pop", {"key": key})
+            if rows and rows[0][1] > now:
+                for k, v, t in [(receipt_key, receipt, ttl), *([issue] if issue is not None else [])]:
+                    self._one(conn, "set", {"key": k, "value": v, "expires_at": now + t})
+                outcome = REDEEMED
+            else:
+                earlier = self._one(conn, "get", {"key": receipt_key, "now": now})
+                outcome = UNKNOWN
+                if earlier:
+                    self._one(conn, "delete", {"keys": [earlier[0][0]]})
+                    outcome = REPLAYED
+            conn.execute("COMMIT")
+            return outcome
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     async def write_batch(self, ops: list[tuple]) -> None:
         """Queued writes (store/base.WriteBatch) in one transaction: on the loop if the lock is

@@ -22,6 +22,26 @@ return n
 """
 
 
+# Store.redeem: the code's pop and either its receipt and access token, or the revocation of what
+# an earlier redemption issued, in one step no other command can interleave with. KEYS: the
+# code, its receipt, the entry to issue (or the code again when nothing is issued). ARGV: the
+# receipt, its TTL in ms, 1 to issue, the issued value and TTL, the store's key prefix (receipts
+# name keys without it).
+_REDEEM = """
+if redis.call('GETDEL', KEYS[1]) then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  if ARGV[3] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
+  return 'redeemed'
+end
+local receipt = redis.call('GET', KEYS[2])
+if receipt then
+  redis.call('DEL', ARGV[6] .. receipt)
+  return 'replayed'
+end
+return 'unknown'
+"""
+
+
 def _ms(ttl: float) -> str:
     return str(max(1, int(ttl * 1000)))
 
@@ -78,11 +98,28 @@ class RedisStore:
         if keys:
             await self.redis.call("DEL", *(self.prefix + k for k in keys))
 
+    async def redeem(self, key: str, receipt_key: str, receipt: str, ttl: float, issue) -> str:
+        p = self.prefix
+        issued_key, value, issued_ttl = issue if issue is not None else (key, "", 1)
+        return await self.redis.call(
+            "EVAL", _REDEEM, "3", p + key, p + receipt_key, p + issued_key,
+            receipt, _ms(ttl), "1" if issue is not None else "0", value, _ms(issued_ttl), p,
+        )
+
     async def incr(self, key: str, ttl: float) -> int:
         return int(await self.redis.call("EVAL", _INCR_WITH_TTL, "1", self.prefix + key, _ms(ttl)))
 
     async def ping(self) -> None:
         await self.redis.call("PING")
+
+    async def eviction_policy(self) -> str | None:
+        """Redis's `maxmemory-policy`, or None where CONFIG is refused (managed services often
+        disable or rename it; ACLs may deny it)."""
+        try:
+            reply = await self.redis.call("CONFIG", "GET", "maxmemory-policy")
+        except resp.RedisReplyError:
+            return None
+        return reply[1] if isinstance(reply, list) and len(reply) == 2 else None
 
     async def purge_expired(self) -> int:
         return 0  # Redis expires keys itself

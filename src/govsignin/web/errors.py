@@ -47,6 +47,24 @@ async def unavailable(request, exc):
     return response
 
 
+async def busy(request, exc):
+    """This worker's password hashing is saturated (accounts/passwords.HashingBusy): a quick
+    503 with a short Retry-After instead of a queue that grows without end."""
+    retry = str(getattr(exc, "retry_after", 1))
+    log.warning("hashing_busy", path=request.scope.get("path", ""))
+    headers = {"Retry-After": retry, "Cache-Control": "no-store"}
+    if _wants_json(request):
+        return JSONResponse(
+            {"error": "temporarily_unavailable", "error_description": "The service is busy; try again shortly"},
+            status_code=503,
+            headers=headers,
+        )
+    templates = request.app.state.services.templates
+    response = templates.render(request, "errors/unavailable.html", status=503)
+    response.headers.update(headers)
+    return response
+
+
 async def dependency_error(request, exc):
     """DBAPIError, OSError and the pool's timeout (every connection busy for pool_timeout,
     30 s: overload or a stalled database): 503 when a dependency is down, else a real 500."""

@@ -86,7 +86,8 @@ _TOKENS = {
 }
 _MESSAGES = {c: MESSAGES_SENT.labels(c) for c in ("email", "sms")}
 _RATE_LIMITED = {
-    k: RATE_LIMITED.labels(k) for k in ("sign_in_ip", "password_account", "token_client_ip", "account_session", "account_ip")
+    k: RATE_LIMITED.labels(k) for k in ("sign_in_ip", "password_account", "token_client_ip", "account_session", "account_ip",
+                                        "authorize_ip")
 }
 
 

@@ -35,6 +35,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from markupsafe import escape
 from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from govsignin.web.headers import page_csp
 
@@ -167,7 +168,7 @@ class Templates:
         nonce = secrets.token_urlsafe(16)
         other = "en" if lang == "cy" else "cy"
         context.update(htmlLang=lang, cspNonce=nonce, lang=lang, toggle_lang=other,
-                       toggle_url=f"{request.scope.get('path', '/')}?lng={other}")
+                       toggle_url=f"{_route_path(request)}?lng={other}")
         html = self._from_shell(template, lang, context) if self.cache else None
         if html is None:
             html = self._render(template, lang, context)
@@ -214,6 +215,17 @@ def set_language_cookie(response, lang: str, settings) -> None:
     response.set_cookie(
         "lng", lang, max_age=31536000, path="/", secure=settings.secure_cookies(), httponly=True, samesite="lax"
     )
+
+
+def _route_path(request) -> str:
+    """The path of the route that answered, never the raw request path: a 404 for
+    `//evil.example/x` must not link to `//evil.example/x?lng=cy`, which a browser reads as
+    another site. With no route (an error page) the toggle is a query-only link (`?lng=cy`),
+    which stays on the page the citizen is on, whatever its path."""
+    route = request.scope.get("route")
+    if type(route) is Route and not route.param_convertors:
+        return route.path
+    return ""
 
 
 def _query_lang(request) -> str | None:

@@ -1,7 +1,8 @@
 """The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3).
 
 - code and redirect_uri are required; the code is consumed atomically (single use);
-- a replayed code revokes the access token it issued (RFC 6749 §4.1.2);
+- a replayed code revokes the access token it issued (RFC 6749 §4.1.2), decided atomically with
+  the redemption on every store (store.redeem);
 - client and redirect_uri must match the authorize request;
 - PKCE (RFC 7636 §4.6): S256(code_verifier) must equal the challenge; a verifier without a
   challenge is refused (downgrade protection);
@@ -23,6 +24,7 @@ from govsignin.oidc.responses import json_response
 from govsignin.oidc.signing import at_hash, sign
 from govsignin.oidc.subject import subject_for
 from govsignin.ratelimit import token_limited
+from govsignin.store.base import REDEEMED, REPLAYED
 from govsignin.web import metrics
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -42,37 +44,38 @@ async def exchange(services, client, params: dict, request=None):
     code_key = token_hash(code)
     access_token = new_token()
     access_key = token_hash(access_token)
-    # One store transaction: consume the code, remember what it issued (so a replay can revoke
-    # it) and, only if the request matches the code, store the access token. A mismatch still
-    # spends the code; the error is raised once that is committed.
-    async with store.transaction() as tx:
-        raw = await tx.pop(f"code:{code_key}")
-        if raw is not None:
-            spent = (f"code-spent:{code_key}", access_key, settings.code_ttl)
-            try:
-                record = records.loads(raw)
-                _check_grant(record, client, redirect_uri, params.get("code_verifier"))
-                sub = subject_for(client, record["internal_sub"], settings.subject_salt)
-                access = records.dumps(
-                    {
-                        "user_id": record["user_id"],
-                        "client_id": client.client_id,
-                        "sub": sub,
-                        "scope": record["scope"],
-                        "claims": record["claims"],
-                        "sid": record["sid"],
-                        "gen": record.get("gen"),
-                        "skey": record.get("skey"),
-                    }
-                )
-            except Exception as exc:  # the code is spent all the same: commit, then raise
-                await tx.set(*spent)
-                error = exc
-            else:
-                error = None
-                await tx.set_many([spent, (f"at:{access_key}", access, settings.access_token_ttl)])
-    if raw is None:
-        await _revoke_if_replayed(services, code_key, client, request)
+    # Read the code, check the request against it, then redeem it in one atomic step of the
+    # store (store.redeem): the code is deleted and the access token stored together with a
+    # receipt naming it, or, if another redemption got there first, what that one issued is
+    # revoked. However requests with one code interleave, exactly one is answered with tokens,
+    # and if any other came, that one's access token no longer works (RFC 6749 §4.1.2). A
+    # mismatch still spends the code; its error is raised once that is done.
+    raw = await store.get(f"code:{code_key}")
+    error, issue = None, None
+    if raw is not None:
+        try:
+            record = records.loads(raw)
+            _check_grant(record, client, redirect_uri, params.get("code_verifier"))
+            sub = subject_for(client, record["internal_sub"], settings.subject_salt)
+            access = records.dumps(
+                {
+                    "user_id": record["user_id"],
+                    "client_id": client.client_id,
+                    "sub": sub,
+                    "scope": record["scope"],
+                    "claims": record["claims"],
+                    "sid": record["sid"],
+                    "gen": record.get("gen"),
+                    "skey": record.get("skey"),
+                }
+            )
+            issue = (f"at:{access_key}", access, settings.access_token_ttl)
+        except Exception as exc:  # the code is spent all the same: redeem it, then raise
+            error = exc
+    outcome = await store.redeem(f"code:{code_key}", f"code-spent:{code_key}", f"at:{access_key}", settings.code_ttl, issue)
+    if outcome != REDEEMED:
+        if outcome == REPLAYED:
+            await services.audit.record(EventTag.AuthorizationCodeReplayed, client_id=client.client_id, request=request)
         raise InvalidGrant(describe("invalid_grant"))
     if error is not None:
         raise error
@@ -80,7 +83,7 @@ async def exchange(services, client, params: dict, request=None):
         # Issued before the owner signed out everywhere (or deleted the account), or before
         # this browser session signed out: the code is spent and gives nothing.
         await store.delete(f"at:{access_key}")
-        raise InvalidGrant("Invalid authorization code")
+        raise InvalidGrant(describe("invalid_grant"))
 
     now = int(time.time())
     claims = {
@@ -107,15 +110,6 @@ async def exchange(services, client, params: dict, request=None):
             "id_token": id_token,
         }
     )
-
-
-async def _revoke_if_replayed(services, code_key: str, client, request) -> None:
-    spent = await services.store.get(f"code-spent:{code_key}")
-    if spent:
-        await services.store.delete(f"at:{spent}")
-        await services.audit.record(
-            EventTag.AuthorizationCodeReplayed, client_id=client.client_id, request=request
-        )
 
 
 def _check_grant(record: dict, client, redirect_uri: str, verifier: str | None) -> None:
