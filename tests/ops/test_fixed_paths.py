@@ -20,7 +20,10 @@ NONCE = re.compile(r"nonce=\"[^\"]*\"|name=\"csrf_token\" value=\"[^\"]*\"")
 
 
 def fixed_paths(app) -> FixedPaths:
-    return app.middleware_stack.app
+    layer = app.middleware_stack  # the outer layers (messages after the response, the request layer)
+    while not isinstance(layer, FixedPaths) and hasattr(layer, "app"):
+        layer = layer.app
+    return layer
 
 
 @pytest.fixture
@@ -66,9 +69,17 @@ async def test_the_fixed_paths_answer_like_the_full_stack(both, method, path, kw
     same(await fast.request(method, path, **kwargs), await full.request(method, path, **kwargs))
 
 
+def request_layer(app) -> RequestObservability:
+    layer = app.middleware_stack
+    while not isinstance(layer, RequestObservability):
+        layer = layer.app
+    return layer
+
+
 async def test_static_documents_take_the_lane(app, client, services, monkeypatch):
     await client.get("/healthz")
-    assert set(app.middleware_stack.documents) == {"/.well-known/openid-configuration", "/.well-known/jwks.json", "/trustmark"}
+    outer = request_layer(app)
+    assert set(outer.documents) == {"/.well-known/openid-configuration", "/.well-known/jwks.json", "/trustmark"}
     reached = []
     inner = fixed_paths(app)
     original = inner.__call__
@@ -77,7 +88,7 @@ async def test_static_documents_take_the_lane(app, client, services, monkeypatch
         reached.append(scope["path"])
         await original(scope, receive, send)
 
-    monkeypatch.setattr(app.middleware_stack, "app", spy)
+    monkeypatch.setattr(outer, "app", spy)
     response = await client.get("/.well-known/jwks.json", headers={"X-Request-Id": "trace-me-1"})
     assert response.status_code == 200 and response.json()["keys"]
     assert response.headers["x-request-id"] == "trace-me-1" and response.headers["x-frame-options"] == "DENY"
