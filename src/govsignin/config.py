@@ -188,6 +188,21 @@ class Settings:
     ratelimit_password_per_account: str = Field(default="10/minute", description="Password attempts per account")
     ratelimit_token_per_client_ip: str = Field(default="3000/minute", description="POST /token per client_id and IP")
 
+    # Identity proving (docs/identity.md)
+    credential_issuers: str | None = Field(
+        default=None,
+        description="JSON, or the path of a JSON file: each credential issuer's client id, endpoints, signing key or DID, encryption key",
+    )
+    credential_issuer_timeout: float = Field(default=10.0, description="Seconds govsignin waits for a credential issuer's back channel")
+    coi_family_name_chars: int = Field(default=5, description="Continuity of identity: leading letters of the family name that must match")
+    coi_given_name_chars: int = Field(default=3, description="Continuity of identity (reverification): leading letters of the given names that must match")
+    dev_issuers: bool = Field(
+        default=True, description="In development only: serve the development credential issuers under /dev/cri/<name>/"
+    )
+    dev_issuers_key_dir: str = Field(
+        default="var/dev-issuers", description="Where the development credential issuers keep their own keys"
+    )
+
     def __init__(self, **values):
         environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
         hints = _hints()

@@ -37,6 +37,7 @@ class Credential:
     issued_at: dt.datetime  # nbf
     types: tuple[str, ...] = ("VerifiableCredential", "IdentityCheckCredential")
     jwt: str = field(default="", compare=False, repr=False)
+    jti: str | None = None
 
     @property
     def contra_indicators(self) -> tuple[str, ...]:
