@@ -328,6 +328,10 @@ def keys_list(as_json: JsonOpt = False):
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: check its hash chain, export it for a SIEM, checkpoint and expire it.")
 app.add_typer(audit_app, name="audit")
 
+from govsignin.devissuers.cli import dev_issuers_app  # noqa: E402  (its own module: cli.py stays small)
+
+app.add_typer(dev_issuers_app, name="dev-issuers")
+
 CHAIN_BROKEN_EXIT = 3  # distinct from 1 (could not run): the chain was read and is broken
 
 
