@@ -58,6 +58,32 @@ def test_production_refuses_them(database, tmp_path):
         build(settings_for(database, tmp_path, env="production"), services=None)
 
 
+async def test_the_provider_receives_and_verifies_a_development_issuers_vc_once(database, tmp_path):
+    """Identity.authorization_url and receive, the journey's calls, against the mounted issuer."""
+    settings = settings_for(database, tmp_path)
+    app, services = await app_for(settings)
+    sub = "urn:fdc:gov.uk:2022:mary"
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+            services.identity.use_http(http)
+            url = await services.identity.authorization_url("driving-licence", sub=sub, state="st-1", journey_id="j", shared_claims={})
+            assert (await http.get(url)).status_code == 302
+            token = CSRF.search((await http.get("/dev/cri/driving-licence/check")).text).group(1)
+            form = {"csrf_token": token, "personalNumber": "OYELA811308MA9XY", "surname": "Oyelaran", "givenNames": "Mary Adaeze",
+                    "birthDate": "1988-11-30", "issueDate": "2021-02-01", "expiryDate": "2031-01-31", "issueNumber": "12"}
+            callback = (await http.post("/dev/cri/driving-licence/check", data=form)).headers["location"]
+            assert callback.startswith("http://localhost:8000/identity/callback/driving-licence?") and "state=st-1" in callback
+            code = callback.split("code=")[1].split("&")[0]
+            credentials, pending = await services.identity.receive("driving-licence", code, sub)
+            assert not pending and credentials[0].evidence[0]["strengthScore"] == 3
+            with pytest.raises(cri_client.InvalidCredential, match="already received"):
+                await services.identity.verify_all("driving-licence", [credentials[0].jwt], sub)
+            with pytest.raises(cri_client.CriUnavailable):
+                await services.identity.receive("driving-licence", code, sub)  # the code is single use
+    finally:
+        await services.close()
+
+
 def cli(env, *args):
     return subprocess.run([GOVSIGNIN, *args], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
 
