@@ -45,6 +45,11 @@ class Services:
     templates: object = None
     worker_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
+    async def ensure_keys(self) -> None:
+        """Both key rings: the token keys (JWKS) and the core identity key (did.json)."""
+        await self.keys.ensure_keys()
+        await self.identity.keys.ensure_keys()
+
     def wake_worker(self) -> None:
         self.worker_wakeup.set()
 

@@ -118,3 +118,17 @@ async def test_a_post_office_check_completes_when_the_branch_result_is_recorded(
         assert credential.evidence[0]["verificationScore"] == 3 and credential.cri == "post-office"
     finally:
         await services.close()
+
+
+def test_the_identity_key_ring_is_made_by_db_upgrade_and_rotated_on_its_own(database, tmp_path):
+    env = {**os.environ, "GOVSIGNIN_ENV": "test", "GOVSIGNIN_DATABASE_URL": database}
+    assert cli(env, "db", "upgrade", "--json").returncode == 0
+    identity = json.loads(cli(env, "keys", "list", "--identity", "--json").stdout)
+    tokens = json.loads(cli(env, "keys", "list", "--json").stdout)
+    assert sorted(k["state"] for k in identity) == ["current", "next"]
+    assert all(len(k["kid"]) == 64 and int(k["kid"], 16) >= 0 and k["alg"] == "ES256" for k in identity)
+    assert not {k["kid"] for k in identity} & {k["kid"] for k in tokens}
+    upcoming = next(k["kid"] for k in identity if k["state"] == "next")
+    rotated = json.loads(cli(env, "keys", "rotate", "--identity", "--force", "--json").stdout)
+    assert rotated["promoted"] == [upcoming]
+    assert json.loads(cli(env, "keys", "list", "--json").stdout) == tokens  # the token keys are untouched
