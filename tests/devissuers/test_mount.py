@@ -19,13 +19,23 @@ from tests.support.live import GOVSIGNIN, ROOT
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory):
     from govsignin.db import migrate
+    from tests.support.databases import PostgresUnavailable, create_postgres_database, drop_postgres_database
 
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('devissuers') / 'govsignin.db'}"
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('devissuers') / 'govsignin.db'}"
+    else:
+        try:
+            name, url = create_postgres_database()
+        except PostgresUnavailable as exc:
+            pytest.skip(f"PostgreSQL tests skipped: {exc}")
     migrate.upgrade(Settings(env="test", database_url=url))
-    return url
+    yield url
+    if name:
+        drop_postgres_database(name)
 
 
 def settings_for(database, tmp_path, **values):
