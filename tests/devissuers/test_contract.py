@@ -198,3 +198,17 @@ async def test_bank_account_and_national_insurance_check_the_register(core, pers
     await core.start("nino", sub, kenneth.subject())
     wrong = await core.redeem("nino", await core.post("nino", {"nino": "ZZ999999Z"}), sub)
     assert wrong[0].evidence[0]["validityScore"] == 0
+
+
+async def test_dates_are_gov_uk_date_inputs_and_a_bad_one_is_an_error(core, person):
+    kenneth = person("kenneth-decerqueira")
+    sub = routes.sub_for(kenneth)
+    page, _ = (await core.start("passport", sub, kenneth.subject()), await core.page("passport"))[1]
+    assert 'name="birthDate-day"' in page and 'name="expiryDate-year"' in page
+    typed = {"documentNumber": "321654987", "surname": "Decerqueira", "givenNames": "Kenneth",
+             "birthDate-day": "8", "birthDate-month": "7", "birthDate-year": "1965",
+             "expiryDate-day": "31", "expiryDate-month": "2", "expiryDate-year": "2030"}
+    bad = await core.post("passport", typed)
+    assert bad.status_code == 400 and 'href="#expiryDate"' in bad.text and "Enter a real date" in bad.text
+    vc = await core.redeem("passport", await core.post("passport", {**typed, "expiryDate-day": "1", "expiryDate-month": "1"}), sub)
+    assert vc[0].evidence[0]["validityScore"] == 2

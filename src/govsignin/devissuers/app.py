@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from govsignin.devissuers.contract import ContractError, CoreRegistration, IssuerProtocol
 from govsignin.devissuers.documents import App, DrivingLicence, Passport, PostOffice
 from govsignin.devissuers.keys import load_or_create
-from govsignin.devissuers.outcomes import FormError, Issue, Pending
+from govsignin.devissuers.outcomes import FormError, Issue, Pending, join_dates
 from govsignin.devissuers.records import Address, BankAccount, Fraud, KnowledgeBased, NationalInsurance
 from govsignin.devissuers.register import Register
 from govsignin.identity.cri_config import CriConfig
@@ -177,7 +177,8 @@ class IssuerViews:
             form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
             if not hmac.compare_digest(form.get("csrf_token", ""), session["csrf"]):
                 return self._problem(request, 400, "This form has expired. Go back to the service and start again.")
-            outcome = self.definition.check(self.issuers.register, session, form)
+            shown = self.definition.form(session)
+            outcome = self.definition.check(self.issuers.register, session, join_dates(form, shown.fields if shown else ()))
             if isinstance(outcome, (Issue, Pending)):
                 return await self._finish(request, session_id, session, outcome)
             if isinstance(outcome, FormError):

@@ -15,7 +15,7 @@ from govsignin.devissuers.register import Register, matches_name
 NAME_FIELDS = (
     Field("surname", "Last name"),
     Field("givenNames", "Given names", "All given names, separated by spaces. Leave empty if you have none"),
-    Field("birthDate", "Date of birth", "For example, 1965-07-08", width="govuk-input--width-10"),
+    Field("birthDate", "Date of birth", "For example, 8 7 1965", kind="date"),
 )
 MISMATCH = {"checkMethod": "data", "identityCheckPolicy": "published"}
 
@@ -37,7 +37,7 @@ class Passport:
         return Form("Enter your UK passport details", (
             Field("documentNumber", "Passport number", "9 digits, on the photo page", width="govuk-input--width-10"),
             *NAME_FIELDS,
-            Field("expiryDate", "Expiry date", "For example, 2030-01-01", width="govuk-input--width-10"),
+            Field("expiryDate", "Expiry date", "For example, 1 1 2030", kind="date"),
         ))
 
     def check(self, register: Register, session: dict, form: dict):
@@ -65,8 +65,8 @@ class DrivingLicence:
         return Form("Enter your UK photocard driving licence details", (
             Field("personalNumber", "Licence number", "16 characters, in section 5", width="govuk-input--width-20"),
             *NAME_FIELDS,
-            Field("issueDate", "Issue date", "Section 4a, for example 2018-04-19", width="govuk-input--width-10"),
-            Field("expiryDate", "Valid to", "Section 4b, for example 2028-04-18", width="govuk-input--width-10"),
+            Field("issueDate", "Issue date", "Section 4a, for example 19 4 2018", kind="date"),
+            Field("expiryDate", "Valid to", "Section 4b, for example 18 4 2028", kind="date"),
             Field("issueNumber", "Issue number", "The 2 digits after the licence number", width="govuk-input--width-2"),
         ))
 

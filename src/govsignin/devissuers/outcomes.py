@@ -17,7 +17,7 @@ class Field:
     name: str
     label: str
     hint: str = ""
-    kind: str = "text"  # text | radios
+    kind: str = "text"  # text | radios | date (day, month and year: `<name>-day` …)
     items: tuple[tuple[str, str], ...] = ()  # radios: (value, label)
     width: str = ""
 
@@ -74,6 +74,18 @@ def parse_date(value: str) -> dt.date | None:
         return None
 
 
+def join_dates(form: dict, fields) -> dict:
+    """A date input's day, month and year as one YYYY-MM-DD value (as typed, so a bad date
+    stays bad); a value posted whole is kept."""
+    joined = dict(form)
+    for f in fields:
+        parts = [form.get(f"{f.name}-{p}", "").strip() for p in ("year", "month", "day")]
+        if f.kind == "date" and any(parts):
+            year, month, day = parts
+            joined[f.name] = f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}" if all(p.isdigit() for p in parts) else "invalid"
+    return joined
+
+
 def required(form: dict, *names: str) -> FormError | None:
     for name in names:
         if not (form.get(name) or "").strip():
@@ -84,7 +96,7 @@ def required(form: dict, *names: str) -> FormError | None:
 def dates(form: dict, *names: str) -> FormError | None:
     for name in names:
         if parse_date(form.get(name, "").strip()) is None:
-            return FormError(name, "Enter a real date in the format YYYY-MM-DD")
+            return FormError(name, "Enter a real date, with a day, month and year")
     return None
 
 

@@ -12,7 +12,17 @@ from govsignin.devissuers.register import Register, fold
 
 ACTIVITY_DAYS = 180  # a file older than this shows activity history
 KBV_QUESTIONS = 3
-KBV_DISTRACTORS = ["£100 to £199", "£800 to £899", "Another Mobile Ltd", "Phone Company plc", "1985", "2015"]
+# Wrong options of the same kind as the answer, so the right one does not stand out.
+KBV_DISTRACTORS = {
+    "£": ["£100 to £199", "£800 to £899", "£900 to £999"],
+    "year": ["1985", "1992", "2015"],
+    "other": ["Another Mobile Ltd", "Phone Company plc", "Network Telecom"],
+}
+
+
+def _distractors(answer: str) -> list[str]:
+    kind = "£" if answer.startswith("£") else "year" if answer.isdigit() else "other"
+    return KBV_DISTRACTORS[kind]
 
 
 def _claims_subject(session: dict) -> dict:
@@ -93,8 +103,8 @@ class KnowledgeBased:
         if "questions" not in step:
             person = register.by_claims(session["shared_claims"])
             step["questions"] = [
-                {"question": q["question"], "options": sorted({q["answer"], *register.kbv_pool(q["question"]), *KBV_DISTRACTORS[:2 + i]})}
-                for i, q in enumerate((person.record.get("kbv", []) if person else [])[:KBV_QUESTIONS])
+                {"question": q["question"], "options": sorted({q["answer"], *register.kbv_pool(q["question"]), *_distractors(q["answer"])})}
+                for q in (person.record.get("kbv", []) if person else [])[:KBV_QUESTIONS]
             ]
             step["person"] = person.id if person else None
         return step["questions"]
