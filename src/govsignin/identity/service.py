@@ -17,6 +17,7 @@ from govsignin.identity.core_identity import DID_CACHE_CONTROL, CoreIdentity
 from govsignin.identity.credentials import Credential
 from govsignin.identity.cri_client import CriError, InvalidCredential, IssuerKeys
 from govsignin.identity.cri_config import CriConfig, parse_cri_configs
+from govsignin.identity.stored import StoredIdentities
 from govsignin.keys.service import KeyService
 
 VC_REPLAY_SECONDS = 30 * 86400  # a VC's jti is remembered this long: the same VC is taken once
@@ -34,6 +35,7 @@ class Identity:
         self.core = CoreIdentity(settings, self.keys)
         self.issuers: dict[str, CriConfig] = parse_cri_configs(settings.credential_issuers)
         self.async_credentials = AsyncCredentials(store)
+        self.stored = StoredIdentities(settings, sessionmaker)
         self.allowances = Allowances(settings.coi_family_name_chars, settings.coi_given_name_chars)
         self._http: httpx.AsyncClient | None = None
         self._issuer_keys: IssuerKeys | None = None
