@@ -79,3 +79,21 @@ def test_p2_is_not_met_by_a_low_profile_and_p1_is():
     l1a = scores(["2/2"], 0, 1, 1)
     assert first_matching_profile(l1a, "P2") is None
     assert first_matching_profile(l1a, "P1").name == "L1A"
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+evidence = st.builds(Evidence, st.integers(1, 4), st.integers(0, 4))
+score_sets = st.builds(Scores, st.lists(evidence, max_size=3).map(tuple), st.integers(0, 4), st.integers(0, 3), st.integers(0, 4))
+
+
+@given(score_sets, st.sampled_from(sorted(PUBLISHED)), st.sampled_from(["activity", "fraud", "verification", "evidence"]))
+def test_more_evidence_or_higher_scores_never_lose_a_profile(achieved, name, raise_what):
+    """isSatisfiedBy is monotone: if scores meet a profile, better scores still do."""
+    profile = PROFILES[name]
+    if raise_what == "evidence":
+        better = dataclasses.replace(achieved, evidences=achieved.evidences + (Evidence(4, 4),))
+    else:
+        better = dataclasses.replace(achieved, **{raise_what: getattr(achieved, raise_what) + 1})
+    if profile.satisfied_by(achieved):
+        assert profile.satisfied_by(better)
