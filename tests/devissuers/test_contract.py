@@ -212,3 +212,18 @@ async def test_dates_are_gov_uk_date_inputs_and_a_bad_one_is_an_error(core, pers
     assert bad.status_code == 400 and 'href="#expiryDate"' in bad.text and "Enter a real date" in bad.text
     vc = await core.redeem("passport", await core.post("passport", {**typed, "expiryDate-day": "1", "expiryDate-month": "1"}), sub)
     assert vc[0].evidence[0]["validityScore"] == 2
+
+
+async def test_an_issuers_vc_verifies_with_another_jose_library_from_its_did_document(core, person):
+    from authlib.jose import JsonWebKey, JsonWebToken
+
+    kenneth = person("kenneth-decerqueira")
+    vc = (await routes.document(core, "passport", kenneth, routes.passport_form(kenneth)))[0]
+    document = (await core.http.get("/dev/cri/passport/did.json")).json()
+
+    def key(header, payload):
+        assert header["kid"].split("#")[0] == document["id"]
+        return JsonWebKey.import_key(next(m for m in document["assertionMethod"] if m["id"] == header["kid"])["publicKeyJwk"])
+
+    claims = JsonWebToken(["ES256"]).decode(vc.jwt, key)
+    assert claims["iss"] == core.configs["passport"].component_id and claims["vc"]["type"][1] == "IdentityCheckCredential"
