@@ -98,3 +98,11 @@ def test_the_address_claim_is_the_latest_address_check_in_postal_address_fields(
 def test_the_core_identity_takes_the_current_name_from_the_document_check():
     name, birth = claims.core_identity([credential("fraud", identityFraudScore=2), passport()])
     assert name[0]["nameParts"][-1] == {"type": "FamilyName", "value": "Decerqueira"} and birth == [{"value": "1965-07-08"}]
+
+
+def test_return_codes_are_a_list_of_code_objects():
+    from govsignin.identity.assessment import assess
+    from tests.identity.builders import NOW, fraud as fraud_check
+
+    outcome = assess([passport(), fraud_check(fraud_score=0, ci=["MORTALITY"])], "P2", now=NOW)
+    assert claims.return_codes(outcome.return_codes) == [{"code": "D"}]

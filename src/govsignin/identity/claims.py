@@ -60,3 +60,8 @@ def passport(credentials: list[Credential]) -> list[dict]:
 def driving_permit(credentials: list[Credential]) -> list[dict]:
     permits = [p for c in _evidence_first(credentials) for p in c.subject.get("drivingPermit") or ()]
     return _pick(permits, DRIVING_PERMIT_FIELDS, drop_dvla_only=True)
+
+
+def return_codes(codes: list[str]) -> list[dict]:
+    """The returnCode claim: `[{"code": "A"}, …]` (an Outcome's return_codes)."""
+    return [{"code": code} for code in codes]
