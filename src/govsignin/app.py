@@ -25,6 +25,8 @@ from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
 from govsignin.config import Settings, check_production, get_settings
+from govsignin.devissuers.mount import dev_issuer_routes
+from govsignin.identity.service import did_json
 from govsignin.journeys.routes import journey_routes
 from govsignin.manage.routes import manage_routes
 from govsignin.oidc.authorize.endpoint import authorize
@@ -73,6 +75,7 @@ def routes(settings: Settings) -> list:
         Route("/", pages.home, methods=GET),
         Route("/.well-known/openid-configuration", static_json(discovery_document(settings), 86400), methods=GET),
         Route("/.well-known/jwks.json", jwks, methods=GET),
+        Route("/.well-known/did.json", did_json, methods=GET),
         Route("/trustmark", static_json(trustmark(settings), 86400), methods=GET),
         Route("/authorize", limit_authorize(authorize) if ratelimit_enabled(settings) else authorize, methods=BOTH),
         Route("/token", token, methods=POST),
@@ -289,7 +292,7 @@ def create_app(
                 await services.close()
 
     app = GovSignIn(
-        routes=routes(settings),
+        routes=routes(settings) + dev_issuer_routes(settings, services),
         lifespan=lifespan,
         security_headers=SecurityHeaders(hsts=settings.issuer_url().startswith("https://")),
         exception_handlers={

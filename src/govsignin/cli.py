@@ -94,7 +94,7 @@ def _prepare(settings) -> None:
         from govsignin.db import migrate
 
         migrate.upgrade(settings)
-    _run(lambda s: s.keys.ensure_keys())
+    _run(lambda s: s.ensure_keys())
 
 
 def _in_child(fn) -> None:
@@ -176,7 +176,7 @@ def db_upgrade(as_json: JsonOpt = False):
         migrate.upgrade(settings)
     except Exception as exc:  # alembic/driver errors: say what to check
         _fail(f"Migration failed: {exc}. Check GOVSIGNIN_DATABASE_URL.")
-    _run(lambda s: s.keys.ensure_keys())
+    _run(lambda s: s.ensure_keys())
     _emit(as_json, {"status": "ok", "database": _redacted_url(settings.database_url)})
 
 
@@ -299,6 +299,7 @@ def outbox(
 @keys_app.command("rotate")
 def keys_rotate(
     force: bool = typer.Option(False, "--force", help="Promote even if the next key was published recently."),
+    identity: bool = typer.Option(False, "--identity", help="Rotate the core identity key (did.json), not the token keys."),
     as_json: JsonOpt = False,
 ):
     """Promote the published next key, retire the current one, and publish a new next key."""
@@ -306,9 +307,10 @@ def keys_rotate(
     from govsignin.keys.service import KeyRotationTooSoon
 
     async def go(services):
-        await services.keys.ensure_keys()
+        ring = services.identity.keys if identity else services.keys
+        await ring.ensure_keys()
         try:
-            report = await services.keys.rotate(force=force)
+            report = await ring.rotate(force=force)
         except KeyRotationTooSoon as exc:
             raise CliError(str(exc)) from exc
         await services.audit.record(EventTag.KeysRotated, **report)
@@ -318,15 +320,22 @@ def keys_rotate(
 
 
 @keys_app.command("list")
-def keys_list(as_json: JsonOpt = False):
+def keys_list(
+    identity: bool = typer.Option(False, "--identity", help="The core identity keys (did.json), not the token keys."),
+    as_json: JsonOpt = False,
+):
     """Signing keys and their states (next, current, retiring)."""
-    _emit(as_json, _run(lambda s: s.keys.list_keys()))
+    _emit(as_json, _run(lambda s: (s.identity.keys if identity else s.keys).list_keys()))
 
 
 # --- audit -----------------------------------------------------------------------------------
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: check its hash chain, export it for a SIEM, checkpoint and expire it.")
 app.add_typer(audit_app, name="audit")
+
+from govsignin.devissuers.cli import dev_issuers_app  # noqa: E402  (its own module: cli.py stays small)
+
+app.add_typer(dev_issuers_app, name="dev-issuers")
 
 CHAIN_BROKEN_EXIT = 3  # distinct from 1 (could not run): the chain was read and is broken
 

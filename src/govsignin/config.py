@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 # Development-only key for encrypting signing keys at rest. Production must set its own.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktZG8tbm90LXVzZSE="  # 'development-only-key-do-not-use!'
 DEVELOPMENT_SECRET_HASH_KEY = "development-only-client-secret-hash-key"
+DEVELOPMENT_IDENTITY_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1pZGVudGl0eS1rZXkhISE="  # 'development-only-identity-key!!!'
 
 
 ENV_PREFIX = "GOVSIGNIN_"
@@ -260,6 +261,26 @@ class Settings:
         description="Password hashes that may wait for each hashing thread; past that a sign-in page answers 503 at once",
     )
 
+    # Identity proving (docs/identity.md)
+    credential_issuers: str | None = Field(
+        default=None,
+        description="JSON, or the path of a JSON file: each credential issuer's client id, endpoints, signing key or DID, encryption key",
+    )
+    credential_issuer_timeout: float = Field(default=10.0, description="Seconds govsignin waits for a credential issuer's back channel")
+    coi_family_name_chars: int = Field(default=5, description="Continuity of identity: leading letters of the family name that must match")
+    coi_given_name_chars: int = Field(default=3, description="Continuity of identity (reverification): leading letters of the given names that must match")
+    identity_encryption_key: str = Field(
+        default=DEVELOPMENT_IDENTITY_ENCRYPTION_KEY,
+        description="Fernet key(s), comma-separated: the first wraps each stored identity's own data key, all unwrap",
+    )
+    identity_retention_days: int = Field(default=1826, description="A proven identity is kept this long after its last use (5 years)")
+    dev_issuers: bool = Field(
+        default=True, description="In development only: serve the development credential issuers under /dev/cri/<name>/"
+    )
+    dev_issuers_key_dir: str = Field(
+        default="var/dev-issuers", description="Where the development credential issuers keep their own keys"
+    )
+
     def __init__(self, **values):
         environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
         hints = _hints()
@@ -329,6 +350,11 @@ class Settings:
         if self.client_secret_hash_key == DEVELOPMENT_SECRET_HASH_KEY:
             problems.append(
                 "GOVSIGNIN_CLIENT_SECRET_HASH_KEY is the development default; set a random value."
+            )
+        if self.identity_encryption_key == DEVELOPMENT_IDENTITY_ENCRYPTION_KEY:
+            problems.append(
+                "GOVSIGNIN_IDENTITY_ENCRYPTION_KEY is the development default; generate a Fernet key "
+                "as for GOVSIGNIN_KEY_ENCRYPTION_KEY."
             )
         if self.subject_salt == "development-only-subject-salt":
             problems.append("GOVSIGNIN_SUBJECT_SALT is the development default; set a random value once.")

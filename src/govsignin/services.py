@@ -17,6 +17,7 @@ from govsignin.audit.service import Audit
 from govsignin.db.hot import release
 from govsignin.config import Settings
 from govsignin.db.engine import create_engine, create_sessionmaker
+from govsignin.identity.service import Identity
 from govsignin.journeys.journey import Journeys
 from govsignin.keys.service import KeyService
 from govsignin.messaging.service import Messages, create_messages
@@ -42,9 +43,15 @@ class Services:
     journeys: Journeys
     audit: Audit
     messages: Messages
+    identity: Identity
     templates: object = None
     worker_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     backchannel: InFlight = field(default_factory=InFlight)  # this worker's deliveries under way
+
+    async def ensure_keys(self) -> None:
+        """Both key rings: the token keys (JWKS) and the core identity key (did.json)."""
+        await self.keys.ensure_keys()
+        await self.identity.keys.ensure_keys()
 
     def wake_worker(self) -> None:
         self.worker_wakeup.set()
@@ -54,6 +61,7 @@ class Services:
         if close:
             await close()
         await release(self.engine)  # the connections the hot paths keep (db/hot.py)
+        await self.identity.close()
         await self.engine.dispose()
         self.accounts.passwords.pool.shutdown(wait=False)  # idle hashing threads end with the app
 
@@ -78,6 +86,7 @@ def build_services(settings: Settings, with_templates: bool = True) -> Services:
         journeys=Journeys(settings, store, sessions),
         audit=Audit(engine),
         messages=create_messages(settings, sessionmaker),
+        identity=Identity(settings, sessionmaker, store),
     )
     if with_templates:
         from govsignin.web.templating import Templates

@@ -15,7 +15,7 @@ def test_production_refuses_every_insecure_default():
     message = str(refused.value)
     for variable in ("GOVSIGNIN_ISSUER", "GOVSIGNIN_MESSAGING", "GOVSIGNIN_KEY_ENCRYPTION_KEY",
                      "GOVSIGNIN_CLIENT_SECRET_HASH_KEY", "GOVSIGNIN_SUBJECT_SALT", "GOVSIGNIN_DATABASE_URL",
-                     "GOVSIGNIN_METRICS_TOKEN"):
+                     "GOVSIGNIN_METRICS_TOKEN", "GOVSIGNIN_IDENTITY_ENCRYPTION_KEY"):
         assert variable in message
 
 
@@ -25,6 +25,7 @@ def _secure(**changes) -> Settings:
     return Settings(**{
         "env": "production", "issuer": "https://signin.example.gov.uk/", "messaging": "notify",
         "notify_api_key": "key", "key_encryption_key": Fernet.generate_key().decode(),
+        "identity_encryption_key": Fernet.generate_key().decode(),
         "client_secret_hash_key": "x" * 32, "subject_salt": "y" * 32,
         "database_url": "postgresql+asyncpg://app@db/govsignin", "metrics_token": "m" * 32, **changes,
     })

@@ -4,6 +4,7 @@ from govsignin.accounts.models import MfaMethod, PasswordCredential, User  # noq
 from govsignin.accounts.service_uses import ServiceUse  # noqa: F401
 from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPersonal  # noqa: F401
 from govsignin.db.base import Base  # noqa: F401
+from govsignin.identity.models import StoredIdentity  # noqa: F401
 from govsignin.keys.models import SigningKey  # noqa: F401
 from govsignin.messaging.models import OutboxMessage, QueuedMessage  # noqa: F401
 from govsignin.oidc.models import BackchannelDelivery  # noqa: F401

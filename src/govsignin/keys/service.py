@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -26,14 +27,17 @@ ALGORITHMS = ("ES256", "RS256")
 STALE_RETRY_SECONDS = 5.0
 
 
-def generate_key(alg: str):
+def generate_key(alg: str, hex_kid: bool = False):
     if alg == "ES256":
         key = ECKey.generate_key("P-256", private=True)
     elif alg == "RS256":
         key = RSAKey.generate_key(2048, private=True)
     else:
         raise ValueError(f"unsupported signing algorithm {alg}")
-    key.ensure_kid()  # RFC 7638 thumbprint
+    if hex_kid:  # One Login's identity key ids: SHA-256 in hex (here of the RFC 7638 thumbprint)
+        key = type(key).import_key({**key.as_dict(private=True), "kid": hashlib.sha256(key.thumbprint().encode()).hexdigest()})
+    else:
+        key.ensure_kid()  # RFC 7638 thumbprint
     return key
 
 
@@ -52,8 +56,11 @@ class KeyRing:
 
 
 class KeyService:
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker):
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker, purpose: str = "tokens",
+                 algorithms: tuple[str, ...] = ALGORITHMS):
         self.settings = settings
+        self.purpose = purpose  # a separate ring of keys per purpose (keys/models.py)
+        self.algorithms = algorithms
         self.sessionmaker = sessionmaker
         self.box = SecretBox(settings.key_encryption_key)
         self._ring: KeyRing | None = None
@@ -67,6 +74,7 @@ class KeyService:
         return SigningKey(
             kid=key.kid,
             alg=alg,
+            purpose=self.purpose,
             state=state,
             private_key_encrypted=self.box.encrypt(json.dumps(key.as_dict(private=True))),
             public_jwk=public,
@@ -77,15 +85,18 @@ class KeyService:
     async def ensure_keys(self) -> None:
         """First start: one current and one next key per algorithm."""
         async with self.sessionmaker() as db, db.begin():
-            rows = (await db.execute(select(SigningKey.alg, SigningKey.state))).all()
+            rows = (await db.execute(select(SigningKey.alg, SigningKey.state).where(SigningKey.purpose == self.purpose))).all()
             have = {(alg, state) for alg, state in rows}
             now = utcnow()
-            for alg in ALGORITHMS:
+            for alg in self.algorithms:
                 if (alg, "current") not in have:
-                    db.add(self._row_for(generate_key(alg), alg, "current", now))
+                    db.add(self._row_for(self._generate(alg), alg, "current", now))
                 if (alg, "next") not in have:
-                    db.add(self._row_for(generate_key(alg), alg, "next", now))
+                    db.add(self._row_for(self._generate(alg), alg, "next", now))
         self._ring = None
+
+    def _generate(self, alg: str):
+        return generate_key(alg, hex_kid=self.purpose != "tokens")
 
     async def rotate(self, force: bool = False) -> dict:
         """Promote next → current, current → retiring, and publish a new next key.
@@ -97,8 +108,8 @@ class KeyService:
         retire_at = now + dt.timedelta(seconds=self.settings.key_retire_seconds)
         report = {"promoted": [], "retiring": [], "published": [], "deleted": []}
         async with self.sessionmaker() as db, db.begin():
-            keys = (await db.execute(select(SigningKey).with_for_update())).scalars().all()
-            for alg in ALGORITHMS:
+            keys = (await db.execute(select(SigningKey).where(SigningKey.purpose == self.purpose).with_for_update())).scalars().all()
+            for alg in self.algorithms:
                 nxt = [k for k in keys if k.alg == alg and k.state == "next"]
                 cur = [k for k in keys if k.alg == alg and k.state == "current"]
                 if nxt and not force:
@@ -116,10 +127,10 @@ class KeyService:
                     nxt[0].state, nxt[0].activated_at = "current", now
                     report["promoted"].append(nxt[0].kid)
                 else:
-                    fresh = self._row_for(generate_key(alg), alg, "current", now)
+                    fresh = self._row_for(self._generate(alg), alg, "current", now)
                     db.add(fresh)
                     report["promoted"].append(fresh.kid)
-                new_next = self._row_for(generate_key(alg), alg, "next", now)
+                new_next = self._row_for(self._generate(alg), alg, "next", now)
                 db.add(new_next)
                 report["published"].append(new_next.kid)
             expired = [k.kid for k in keys if k.state == "retiring" and k.expires_at and k.expires_at <= now]
@@ -131,7 +142,8 @@ class KeyService:
 
     async def list_keys(self) -> list[dict]:
         async with self.sessionmaker() as db:
-            rows = (await db.execute(select(SigningKey).order_by(SigningKey.created_at))).scalars()
+            query = select(SigningKey).where(SigningKey.purpose == self.purpose).order_by(SigningKey.created_at)
+            rows = (await db.execute(query)).scalars()
             return [
                 {
                     "kid": k.kid,
@@ -171,7 +183,7 @@ class KeyService:
     async def _load(self) -> KeyRing:
         now = utcnow()
         async with self.sessionmaker() as db:
-            rows = (await db.execute(select(SigningKey))).scalars().all()
+            rows = (await db.execute(select(SigningKey).where(SigningKey.purpose == self.purpose))).scalars().all()
         signing, verifying, published = {}, {}, []
         for k in sorted(rows, key=lambda r: (r.state != "current", r.created_at)):
             if k.state == "retiring" and k.expires_at and k.expires_at <= now:
