@@ -466,6 +466,11 @@ def _positive_days(value: Optional[str]) -> int:
     return days
 
 
+# The migration commands (accounts import, import-report, erase-legacy-hashes; services
+# legacy-links) live with their domain; importing the module registers them on the groups above.
+from govsignin.migration import commands as _migration_commands  # noqa: E402,F401
+
+
 def main():
     try:
         app()

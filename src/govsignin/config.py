@@ -167,6 +167,10 @@ class Settings:
         default=True,
         description="Hashing threads ask for their 19 MiB block on transparent huge pages (Linux): ~5 % less CPU a hash",
     )
+    legacy_hash_retention_days: int = Field(
+        default=365,
+        description="Imported legacy password hashes never used are erased after this many days (`govsignin accounts erase-legacy-hashes`)",
+    )
     workers: int = Field(default=1, description="Worker processes of this instance (set by `serve --workers`)")
     keep_alive_seconds: int = Field(
         default=75,

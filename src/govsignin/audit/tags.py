@@ -44,5 +44,8 @@ class EventTag(StrEnum):
     RecoveryCodeUsed = "account:recovery_code:used"
     # Messages (messaging/limits.py)
     SmsBudgetExceeded = "messaging:sms_budget:exceeded"
+    # Moving off legacy systems (migration/)
+    LegacyAccountsImported = "migration:accounts:imported"
+    LegacyHashesErased = "migration:hashes:erased"
     # The trail itself (audit/retention.py)
     AuditEventsExpired = "audit:events:expired"

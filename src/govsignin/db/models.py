@@ -6,6 +6,7 @@ from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, 
 from govsignin.db.base import Base  # noqa: F401
 from govsignin.identity.models import StoredIdentity  # noqa: F401
 from govsignin.keys.models import SigningKey  # noqa: F401
+from govsignin.migration.models import LegacyAccount  # noqa: F401
 from govsignin.messaging.models import OutboxMessage, QueuedMessage  # noqa: F401
 from govsignin.oidc.models import BackchannelDelivery  # noqa: F401
 from govsignin.onboarding.models import RelyingParty  # noqa: F401

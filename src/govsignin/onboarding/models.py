@@ -31,6 +31,9 @@ class RelyingParty(Base):
     permit_missing_nonce: Mapped[bool] = mapped_column(Boolean, default=False)
     max_age_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     jar_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The legacy system whose account ids this service owns (migration/): only it may receive
+    # the claim legacy_subject_id.
+    legacy_system: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     client_locs: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["P0"])
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
