@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 import time
@@ -107,6 +108,8 @@ class Accounts:
         if user_id is not None:
             row = await _PASSWORD_HASH.first(self.engine, user_id=user_id)
             encoded = row[0] if row else None
+        if encoded is not None and not encoded.startswith("$argon2"):  # imported, not yet upgraded
+            return await self._check_legacy_password(user_id, encoded, password)
         ok = await self.passwords.verify(encoded, password)
         if ok and self.passwords.needs_rehash(encoded):
             try:
@@ -120,6 +123,28 @@ class Accounts:
                     .values(hash=new_hash, updated_at=utcnow())
                 )
         return ok
+
+    async def _check_legacy_password(self, user_id: str, encoded: str, password: str) -> bool:
+        """An imported account's first sign-in (accounts/legacy_hashes.py): the old hash checked
+        with libpass, then at once replaced by argon2id, so the old hash is gone. Success costs
+        one old-hash check and one argon2id hash. A wrong password also costs one argon2
+        verification, so a fast old scheme (md5-crypt, {SSHA}) does not answer sooner than an
+        email with no account."""
+        from govsignin.accounts import legacy_hashes
+
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(self.passwords.pool, legacy_hashes.verify, encoded, password)
+        if not ok:
+            await self.passwords.verify(None, password)
+            return False
+        new_hash = await self.passwords.hash(password)
+        async with self.sessionmaker() as db, db.begin():
+            result = await db.execute(  # only if the old hash is still there: a concurrent change wins
+                update(PasswordCredential)
+                .where(PasswordCredential.user_id == user_id, PasswordCredential.hash == encoded)
+                .values(hash=new_hash, updated_at=utcnow())
+            )
+        return result.rowcount == 1
 
     async def auth_app_secret(self, user_id: str) -> str | None:
         row = await _AUTH_APP_SECRET.first(self.engine, user_id=user_id)  # one column
