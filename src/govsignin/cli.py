@@ -206,6 +206,7 @@ def services_add(
     permit_missing_nonce: bool = typer.Option(False, help="Allow authorize requests without nonce."),
     jar_required: bool = typer.Option(False, help="Require signed request objects."),
     client_id: Optional[str] = typer.Option(None, help="Choose the client_id (default: random)."),
+    legacy_system: Optional[str] = typer.Option(None, help="The legacy system whose account ids this service owns (claim legacy_subject_id)."),
     as_json: JsonOpt = False,
 ):
     """Register a relying party; prints client_id (and client_secret with --secret, once)."""
@@ -220,7 +221,7 @@ def services_add(
         public_keys_pem=keys, jwks_uri=jwks_uri, secret=secret, scopes=scope, claims=claim,
         backchannel_logout_uri=backchannel_logout_uri, sector_identifier_uri=sector_identifier_uri,
         require_pkce=require_pkce, id_token_alg=id_token_alg, permit_missing_nonce=permit_missing_nonce,
-        jar_required=jar_required, client_id=client_id,
+        jar_required=jar_required, client_id=client_id, legacy_system=legacy_system,
     )
 
     async def go(services):

@@ -29,11 +29,16 @@ CLAIMS = [
     Claim(VOCAB + "address", None, "Your address", "Eich cyfeiriad"),
     Claim(VOCAB + "passport", None, "Your passport details", "Manylion eich pasbort"),
     Claim(VOCAB + "drivingPermit", None, "Your driving licence details", "Manylion eich trwydded yrru"),
+    # Only for the service that owns the citizen's legacy system (migration/links.py).
+    Claim("legacy_subject_id", "legacy", "Your account number in this service's old system", "Rhif eich cyfrif yn hen system y gwasanaeth hwn"),
     Claim(VOCAB + "returnCode", None, "Why your identity could not be checked", "Pam nad oedd modd gwirio pwy ydych chi"),
 ]
 CLAIMS_BY_NAME = {c.name: c for c in CLAIMS}
-REQUESTABLE_CLAIMS = frozenset(c.name for c in CLAIMS if c.scope is None)
-SUPPORTED_SCOPES = ("openid", "email", "phone")
+LEGACY_CLAIM, LEGACY_SCOPE = "legacy_subject_id", "legacy"
+# Through `claims` (userinfo, or id_token for the legacy id alone) as well as through a scope.
+REQUESTABLE_CLAIMS = frozenset(c.name for c in CLAIMS if c.scope is None) | {LEGACY_CLAIM}
+ID_TOKEN_CLAIMS = frozenset({LEGACY_CLAIM})  # the only claims a service may ask for in the ID token
+SUPPORTED_SCOPES = ("openid", "email", "phone", LEGACY_SCOPE)
 
 
 def scope_claims(scopes: list[str]) -> list[str]:

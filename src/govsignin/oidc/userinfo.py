@@ -15,6 +15,8 @@ from govsignin import records
 from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
 from govsignin.db.reads import Query
+from govsignin.migration.links import legacy_subject_id
+from govsignin.oidc.claims import LEGACY_CLAIM, LEGACY_SCOPE
 from govsignin.oidc.errors import describe
 from govsignin.oidc.responses import NO_STORE, json_response
 
@@ -67,4 +69,10 @@ async def userinfo(request):
         if phone_number:
             body["phone_number"] = phone_number
         body["phone_number_verified"] = bool(phone_number and phone_number_verified)
+    if LEGACY_SCOPE in scopes or LEGACY_CLAIM in grant.get("claims", ()):
+        client = await services.registry.get(grant["client_id"])
+        if client is not None and client.legacy_system:  # only the owner of the legacy system
+            legacy_id = await legacy_subject_id(services.engine, client, grant["user_id"])
+            if legacy_id is not None:
+                body[LEGACY_CLAIM] = legacy_id
     return json_response(body)

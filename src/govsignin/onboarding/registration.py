@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import keyed_hash
-from govsignin.oidc.claims import REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
+from govsignin.oidc.claims import LEGACY_CLAIM, LEGACY_SCOPE, REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
 from govsignin.onboarding.models import RelyingParty
 from govsignin.onboarding.outbound import OutboundFailed, OutboundRefused, check_url
 from govsignin.onboarding.registry import CLIENT_ID
@@ -24,6 +25,7 @@ LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # `code`, `state` or `error` already in the URI could be mistaken for the real answer.
 PROHIBITED_SCHEMES = {"data", "javascript", "vbscript"}
 PROHIBITED_QUERY_NAMES = {"code", "state", "error", "error_description", "response"}
+LEGACY_SYSTEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as migration/rows.py reads it
 
 
 class RegistrationError(ValueError):
@@ -47,6 +49,7 @@ class Registration:
     permit_missing_nonce: bool = False
     jar_required: bool = False
     client_id: str | None = None
+    legacy_system: str | None = None  # the legacy system whose account ids this service owns
 
 
 def check_redirect_uri_form(uri: str) -> None:
@@ -119,6 +122,10 @@ def validate(reg: Registration, production: bool) -> None:
         raise RegistrationError(f"Unknown claims: {', '.join(unknown)}.")
     if reg.id_token_alg not in ("ES256", "RS256"):
         raise RegistrationError("--id-token-alg must be ES256 or RS256.")
+    if reg.legacy_system is not None and not LEGACY_SYSTEM.match(reg.legacy_system):
+        raise RegistrationError("--legacy-system must be 1 to 64 letters, digits, '.', '_' or '-' (as in the import file).")
+    if (LEGACY_SCOPE in reg.scopes or LEGACY_CLAIM in reg.claims) and reg.legacy_system is None:
+        raise RegistrationError(f"Scope {LEGACY_SCOPE!r} and claim {LEGACY_CLAIM!r} are only for a service registered with --legacy-system.")
     if reg.client_id is not None and not (len(reg.client_id) >= 8 and CLIENT_ID.match(reg.client_id)):
         raise RegistrationError("--client-id must be 8 to 64 printable ASCII characters, without spaces.")
 
@@ -144,6 +151,10 @@ async def register(services, reg: Registration) -> dict:
     settings = services.settings
     validate(reg, settings.env == "production")
     await check_fetched_urls(reg, settings.env == "production")
+    scopes, claims = list(reg.scopes), list(reg.claims)
+    if reg.legacy_system is not None:  # the owner of a legacy system may ask for its ids
+        scopes.append(LEGACY_SCOPE)
+        claims.append(LEGACY_CLAIM)
     public_keys = [_import_public_key(pem) for pem in reg.public_keys_pem]
     secret = secrets.token_urlsafe(32) if reg.secret else None  # 256 bits of entropy
     client = RelyingParty(
@@ -155,8 +166,8 @@ async def register(services, reg: Registration) -> dict:
         public_keys=public_keys,
         jwks_uri=reg.jwks_uri,
         secret_hash=keyed_hash(settings.client_secret_hash_key, secret) if secret else None,
-        scopes=list(dict.fromkeys(reg.scopes)),
-        claims=list(dict.fromkeys(reg.claims)),
+        scopes=list(dict.fromkeys(scopes)),
+        claims=list(dict.fromkeys(claims)),
         backchannel_logout_uri=reg.backchannel_logout_uri,
         sector_identifier_uri=reg.sector_identifier_uri,
         subject_type="pairwise",
@@ -165,6 +176,7 @@ async def register(services, reg: Registration) -> dict:
         permit_missing_nonce=reg.permit_missing_nonce,
         max_age_enabled=True,
         jar_required=reg.jar_required,
+        legacy_system=reg.legacy_system,
         client_locs=["P0"],
         is_active=True,
     )
@@ -172,6 +184,8 @@ async def register(services, reg: Registration) -> dict:
         async with services.sessionmaker() as db, db.begin():
             db.add(client)
     except IntegrityError as exc:
+        if reg.legacy_system is not None and await _legacy_system_taken(services, reg.legacy_system):
+            raise RegistrationError(f"Another service already owns the legacy system {reg.legacy_system!r}.") from exc
         raise RegistrationError(f"A service with client_id {client.client_id} already exists.") from exc
     await services.audit.record(EventTag.ServiceRegistered, client_id=client.client_id, name=client.name)
     result = describe(client)
@@ -195,7 +209,13 @@ def describe(client: RelyingParty) -> dict:
         "id_token_alg": client.id_token_alg,
         "jwks_uri": client.jwks_uri,
         "public_key_ids": [k.get("kid") for k in client.public_keys],
+        "legacy_system": client.legacy_system,
     }
+
+
+async def _legacy_system_taken(services, name: str) -> bool:
+    async with services.sessionmaker() as db:
+        return (await db.execute(select(RelyingParty.client_id).where(RelyingParty.legacy_system == name))).first() is not None
 
 
 async def list_services(services) -> list[dict]:

@@ -19,6 +19,7 @@ class AuthorizationRequest:
     credential_level: str = "Cl.Cm"  # the lowest credential level the vtr asks for
     identity_levels: list[str] = field(default_factory=list)  # e.g. ["P2"]; empty = none
     claims: list[str] = field(default_factory=list)  # userinfo claims requested
+    id_token_claims: list[str] = field(default_factory=list)  # ID token claims requested (claims.id_token)
     ui_locale: str | None = None
     prompt: list[str] = field(default_factory=list)
     max_age: int | None = None

@@ -30,6 +30,7 @@ async def issue_code(
         "nonce": auth.nonce,
         "scope": auth.scope,
         "claims": auth.claims,
+        "id_token_claims": auth.id_token_claims,
         "vot": auth.credential_level,
         "auth_time": session.auth_time,
         # One Login's `sid` is the per-authorize journey id, not the browser session.

@@ -6,7 +6,8 @@
 - client and redirect_uri must match the authorize request;
 - PKCE (RFC 7636 §4.6): S256(code_verifier) must equal the challenge; a verifier without a
   challenge is refused (downgrade protection);
-- the ID token carries iss sub aud exp iat nonce at_hash sid auth_time vot vtm.
+- the ID token carries iss sub aud exp iat nonce at_hash sid auth_time vot vtm, and
+  legacy_subject_id when the service that owns the citizen's legacy system asked for it there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 from govsignin import records
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import constant_time_equal, new_token, token_hash
+from govsignin.migration.links import legacy_subject_id
+from govsignin.oidc.claims import LEGACY_CLAIM
 from govsignin.oidc.errors import InvalidGrant, InvalidRequest, describe
 from govsignin.oidc.responses import json_response
 from govsignin.oidc.signing import at_hash, sign
@@ -100,6 +103,10 @@ async def exchange(services, client, params: dict, request=None):
     }
     if record.get("nonce") is not None:
         claims["nonce"] = record["nonce"]
+    if record.get("id_token_claims") and client.legacy_system:  # only its owner, and only when asked
+        legacy_id = await legacy_subject_id(services.engine, client, record["user_id"])
+        if legacy_id is not None:
+            claims[LEGACY_CLAIM] = legacy_id
     id_token = await sign(services.keys, client.id_token_alg, claims)
     metrics.token_issued("authorization_code", client.id_token_alg)
     return json_response(
