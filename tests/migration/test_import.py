@@ -188,3 +188,15 @@ def test_the_command_prints_the_summary_and_writes_the_rejects_file(live_server,
     assert {k: again[k] for k in ("imported", "skipped", "rejected")} == {"imported": 0, "skipped": 3, "rejected": 1}
     report = run_cli(live_server.env, "accounts", "import-report")
     assert report["imported"] >= 3 and report["pending"] >= 3
+
+
+async def test_rows_checked_in_worker_processes_give_the_same_result_in_file_order(services):
+    name = system()
+    rows = [{"email": email(f"w{n}-"), "email_verified": True, "password_hash": legacy_hash("md5_crypt"),
+             "legacy_system": name, "legacy_id": str(n)} for n in range(2500)]
+    data = jsonl(rows[:1200]) + b"broken\n" + jsonl(rows[1200:])
+    summary, rejects = await imported(services, data, workers=2, batch_size=700)
+    assert (summary.imported, summary.rejected) == (2500, 1)
+    assert rejects == [{"row": 1201, "reason": rejects[0]["reason"], "email": None, "legacy_system": None, "legacy_id": None}]
+    links = await legacy_rows(services, name)
+    assert sorted(r.row_number for r in links) == [n for n in range(1, 2502) if n != 1201]

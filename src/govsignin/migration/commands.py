@@ -19,6 +19,16 @@ from govsignin.cli import BAD_INPUT_EXIT, CliError, JsonOpt, _emit, _fail, _posi
 FORMATS = ("jsonl", "csv")
 
 
+async def _checked_import(run_import, *args, **kwargs):
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return await run_import(*args, **kwargs)
+    except BrokenProcessPool as exc:  # killed or out of memory: the committed batches stand
+        raise CliError("A row-checking process stopped (killed, or out of memory). The batches already "
+                       "written stand: run the same command again, with --workers 0 to check rows in one process.") from exc
+
+
 def _format_of(path: Path, given: Optional[str]) -> str:
     if given is not None:
         if given not in FORMATS:
@@ -61,11 +71,13 @@ def accounts_import(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and report; write nothing."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected and unlinked rows here (JSON Lines), with reasons."),
     batch_size: int = typer.Option(2000, "--batch-size", min=1, max=10000, help="Rows per transaction."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, max=16, help="Processes checking rows (default: the cores but one, for files over 4 MiB; 0: none)."),
     as_json: JsonOpt = False,
 ):
     """Import legacy accounts with their password hashes (docs/migration.md). Re-running skips rows already imported."""
     from govsignin.audit.tags import EventTag
     from govsignin.migration.importer import run_import
+    from govsignin.migration.parallel import default_workers
 
     fmt = _format_of(file, fmt)
     try:
@@ -82,8 +94,10 @@ def accounts_import(
     async def go(services):
         with stream, _Progress(stream, total, sys.stderr.isatty()) as bar:
             try:
-                summary = await run_import(services, stream, fmt, dry_run=dry_run, rejects_out=rejects_out,
-                                           batch_size=batch_size, progress=bar.update)
+                summary = await _checked_import(
+                    run_import, services, stream, fmt, dry_run=dry_run, rejects_out=rejects_out,
+                    batch_size=batch_size, progress=bar.update,
+                    workers=default_workers(total) if workers is None else workers)
             finally:
                 if rejects_out is not None:
                     rejects_out.close()

@@ -23,13 +23,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User
 from govsignin.db.base import utcnow
 from govsignin.migration.collisions import take_over_unverified
 from govsignin.migration.models import LINKED, UNLINKED, LegacyAccount
-from govsignin.migration.rows import Rejected, Row, read_rows
+from govsignin.migration.parallel import checked_rows
+from govsignin.migration.rows import Rejected, Row
 
 DEFAULT_BATCH_SIZE = 2000
 USER_COLUMNS = ("id", "internal_subject_id", "email", "email_verified", "phone_number", "phone_number_verified", "created_at")
@@ -81,8 +83,9 @@ class Rejects:
 
 async def run_import(
     services, stream: BinaryIO, fmt: str, *, dry_run: bool = False, rejects_out=None,
-    batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[], None] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[], None] | None = None, workers: int = 0,
 ) -> Summary:
+    """`workers`: processes that check rows while this one writes (migration/parallel.py)."""
     summary = Summary(dry_run=dry_run)
     rejects = Rejects(rejects_out)
     engine = services.engine
@@ -90,7 +93,7 @@ async def run_import(
 
     async def batches(conn_for_batch):
         batch: list[Row] = []
-        for item in read_rows(stream, fmt):
+        async for item in checked_rows(stream, fmt, workers):
             if isinstance(item, Rejected):
                 summary.rejected += 1
                 rejects.write(summary, item)
@@ -200,7 +203,13 @@ def _rejected(row: Row, reason: str) -> Rejected:
 
 
 async def _existing(conn, column, values: list[str]) -> set[str]:
+    """Which of `values` the column already holds. PostgreSQL: one array parameter (`= ANY`), not
+    thousands of bound values to compile and send."""
     if not values:
         return set()
-    result = await conn.execute(select(column).where(column.in_(values)))
+    if conn.dialect.name == "postgresql":
+        condition = column == any_(bindparam("values", type_=ARRAY(String)))
+        result = await conn.execute(select(column).where(condition), {"values": values})
+    else:
+        result = await conn.execute(select(column).where(column.in_(values)))
     return {r[0] for r in result}

@@ -62,38 +62,53 @@ class RowError(ValueError):
 
 
 def read_rows(stream: BinaryIO, fmt: str) -> Iterator[Row | Rejected]:
+    """Every record of the file, checked, in order."""
+    for item in raw_records(stream, fmt):
+        yield item if isinstance(item, Rejected) else check_record(fmt, *item)
+
+
+def raw_records(stream: BinaryIO, fmt: str) -> Iterator[tuple[int, object] | Rejected]:
+    """The file cut into records, (row number, payload), without checking them: the cheap part,
+    done in order by the importer; `check_record` is the costly part, which may run elsewhere
+    (migration/parallel.py). A payload is a JSON Lines line (bytes) or a CSV row (dict)."""
     if fmt == "jsonl":
-        yield from _jsonl(stream)
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield number, line
     elif fmt == "csv":
         yield from _csv(stream)
     else:
         raise ValueError(f"unknown format {fmt!r}: jsonl or csv")
 
 
-def _jsonl(stream: BinaryIO) -> Iterator[Row | Rejected]:
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        if len(line) > MAX_LINE_BYTES:
-            yield Rejected(number, f"malformed row: longer than {MAX_LINE_BYTES} bytes")
-            continue
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Rejected(number, f"wrong encoding: not UTF-8 (byte {exc.start + 1} of the line)")
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield Rejected(number, f"malformed row: not JSON ({exc.msg})")
-            continue
-        if not isinstance(record, dict):
-            yield Rejected(number, "malformed row: not a JSON object")
-            continue
-        yield _checked(number, record)
+def check_record(fmt: str, number: int, payload) -> Row | Rejected:
+    if fmt == "csv":
+        return _checked(number, payload, from_csv=True)
+    return _jsonl_line(number, payload)
 
 
-def _csv(stream: BinaryIO) -> Iterator[Row | Rejected]:
+def check_chunk(fmt: str, items: list) -> list[Row | Rejected]:
+    """A list of `raw_records` items checked (a worker process's task)."""
+    return [item if isinstance(item, Rejected) else check_record(fmt, *item) for item in items]
+
+
+def _jsonl_line(number: int, line: bytes) -> Row | Rejected:
+    if len(line) > MAX_LINE_BYTES:
+        return Rejected(number, f"malformed row: longer than {MAX_LINE_BYTES} bytes")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected(number, f"wrong encoding: not UTF-8 (byte {exc.start + 1} of the line)")
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return Rejected(number, f"malformed row: not JSON ({exc.msg})")
+    if not isinstance(record, dict):
+        return Rejected(number, "malformed row: not a JSON object")
+    return _checked(number, record)
+
+
+def _csv(stream: BinaryIO) -> Iterator[tuple[int, dict] | Rejected]:
     # surrogateescape keeps undecodable bytes visible per row instead of stopping the file.
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
     reader = csv.reader(text)
@@ -123,7 +138,7 @@ def _csv(stream: BinaryIO) -> Iterator[Row | Rejected]:
         if any(_undecodable(v) for v in values):
             yield Rejected(number, "wrong encoding: not UTF-8")
             continue
-        yield _checked(number, dict(zip(header, values)), from_csv=True)
+        yield number, dict(zip(header, values))
 
 
 def _undecodable(value: str) -> bool:
