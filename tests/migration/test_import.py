@@ -200,3 +200,32 @@ async def test_rows_checked_in_worker_processes_give_the_same_result_in_file_ord
     assert rejects == [{"row": 1201, "reason": rejects[0]["reason"], "email": None, "legacy_system": None, "legacy_id": None}]
     links = await legacy_rows(services, name)
     assert sorted(r.row_number for r in links) == [n for n in range(1, 2502) if n != 1201]
+
+
+def test_on_a_terminal_a_progress_bar_shows_and_json_still_goes_to_stdout(live_server, tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    from tests.support.live import GOVSIGNIN, ROOT
+
+    source = tmp_path / "accounts.jsonl"
+    source.write_bytes(jsonl(one_row_per_format(system())[:2]))
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([GOVSIGNIN, "accounts", "import", str(source), "--json"], env={**live_server.env, "COLUMNS": "100"},
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the command ended and closed its side
+            break
+        if not chunk:
+            break
+        screen += chunk
+    stdout, _ = process.communicate(timeout=120)
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"Importing" in screen  # rich's bar, on the terminal only
+    assert json.loads(stdout)["imported"] == 2

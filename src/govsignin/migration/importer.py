@@ -17,12 +17,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import secrets
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
+import orjson
 from sqlalchemy import String, any_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -74,8 +76,6 @@ class Rejects:
         kind = item.reason.split(":", 1)[0]
         summary.reasons[kind] = summary.reasons.get(kind, 0) + 1
         if self.out is not None:
-            import orjson
-
             record = {"row": item.number, "reason": item.reason, "email": item.email,
                       "legacy_system": item.legacy_system, "legacy_id": item.legacy_id}
             self.out.write(orjson.dumps(record) + b"\n")
@@ -150,6 +150,7 @@ class BatchWriter:
 
         rows: dict[str, list[tuple]] = {"users": [], "password_credentials": [], "mfa_methods": [], "legacy_accounts": []}
         claimed: dict[str, Row] = {}
+        identities = _new_identities(len(fresh))
         # Rows the old system verified claim their address first, then the rest, each in file order.
         for row in sorted(fresh, key=lambda r: (not r.email_verified, r.number)):
             holder = claimed.get(row.email)
@@ -170,8 +171,8 @@ class BatchWriter:
                 rejects.write(summary, _rejected(row, reason))
                 continue
             claimed[row.email] = row
-            user_id = str(uuid.uuid4())
-            rows["users"].append((user_id, secrets.token_urlsafe(32), row.email, row.email_verified,
+            user_id, subject = next(identities)
+            rows["users"].append((user_id, subject, row.email, row.email_verified,
                                   row.phone, False, row.created_at or now))
             if row.password_hash is not None:
                 rows["password_credentials"].append((user_id, row.password_hash, now))
@@ -191,6 +192,17 @@ class BatchWriter:
             await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)
         else:
             await conn.execute(insert(table), [dict(zip(columns, r)) for r in records])
+
+
+def _new_identities(count: int):
+    """(account id, internal subject) for `count` new accounts: a random UUID and 256 random bits
+    in base64url (as secrets.token_urlsafe(32)), from one read of the OS's generator per batch
+    rather than two a row."""
+    pool = os.urandom(48 * count)
+    for n in range(count):
+        chunk = pool[48 * n: 48 * n + 48]
+        yield (str(uuid.UUID(bytes=chunk[:16], version=4)),
+               base64.urlsafe_b64encode(chunk[16:]).rstrip(b"=").decode())
 
 
 def _legacy(row: Row, user_id: str | None, state: str, reason: str | None, now: dt.datetime) -> tuple:

@@ -18,7 +18,7 @@ from typing import AsyncIterator, BinaryIO
 from govsignin.migration.rows import Rejected, Row, check_chunk, raw_records, read_rows
 
 CHUNK = 1000  # records per task
-AHEAD = 3  # tasks in flight per worker
+AHEAD = 8  # tasks in flight per worker (8,000 rows: the worker keeps on while a batch is written)
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # smaller files are checked in process: no start-up cost
 
 
