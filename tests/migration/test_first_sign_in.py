@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,9 @@ from govsignin.accounts.models import PasswordCredential, User
 from govsignin.migration.importer import run_import
 from govsignin.migration.progress import erase_unused_hashes, import_report
 from tests.migration.legacy_files import HASHERS, PASSWORD, jsonl, legacy_hash, one_row_per_format
-from tests.support.rp import Citizen, TestRP, code_for, make_citizen
+from tests.support.rp import (
+    Citizen, TestRP, authorize_and_sign_in, code_for, make_citizen, post_page, redirect_params,
+)
 
 
 class CountingHasher:
@@ -159,3 +162,25 @@ async def test_the_report_counts_upgrades_and_old_hashes_never_used_are_erased(s
     erased = await import_report(services.engine)
     assert erased["erased"] - after["erased"] >= 2 and erased["pending"] <= after["pending"] - 2
     assert erased["upgraded"] == after["upgraded"]
+
+
+async def test_an_account_imported_without_a_second_factor_or_verified_email_gets_no_more_than_it_had(services, client):
+    rp = await TestRP.create(services)
+    row = {"email": f"legacy-{uuid.uuid4().hex[:10]}@example.com", "email_verified": False,
+           "password_hash": legacy_hash("sha512_crypt")}
+    await import_rows(services, [row])
+    citizen = Citizen(row["email"], PASSWORD, None, await user_id_of(services, row["email"]))
+    final, _ = await authorize_and_sign_in(client, rp, citizen, vtr='["Cl"]')
+    code = redirect_params(final)["code"]
+    token = (await rp.token(client, code)).json()["access_token"]
+    userinfo = (await client.get("/userinfo", headers={"Authorization": f"Bearer {token}"})).json()
+    assert userinfo["email_verified"] is False
+    assert (await stored_hash(services, row["email"])).startswith("$argon2id$")
+    client.cookies.clear()
+    # Two factors asked for: the password alone does not reach the service.
+    response = await client.get("/authorize?" + urlencode(rp.authorize_params()))
+    assert response.headers["location"] == "/sign-in-or-create"
+    await post_page(client, "/sign-in-or-create")
+    await post_page(client, "/enter-email", email=row["email"])
+    response = await post_page(client, "/enter-password", password=PASSWORD)
+    assert response.headers["location"] == "/second-factor-needed"
