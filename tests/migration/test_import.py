@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User
 from govsignin.migration.importer import run_import
 from govsignin.migration.models import LegacyAccount
-from tests.migration.legacy_files import HASHERS, PASSWORD, csv_bytes, jsonl, legacy_hash, one_row_per_format
+from tests.migration.legacy_files import HASHERS, csv_bytes, jsonl, legacy_hash, one_row_per_format
 from tests.support.live import run_cli
 
 
