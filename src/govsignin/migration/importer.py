@@ -93,19 +93,24 @@ async def run_import(
 
     async def batches(conn_for_batch):
         batch: list[Row] = []
+        full: list[Row] | None = None  # held until the next row shows it is not the last batch
         async for item in checked_rows(stream, fmt, workers):
             if isinstance(item, Rejected):
                 summary.rejected += 1
                 rejects.write(summary, item)
-            else:
-                batch.append(item)
-            if len(batch) >= batch_size:
-                await conn_for_batch(batch)
-                batch = []
+                continue
+            if full is not None:
+                await conn_for_batch(full, False)
+                full = None
                 if progress:
                     progress()
+            batch.append(item)
+            if len(batch) >= batch_size:
+                full, batch = batch, []
+        if full is not None:
+            await conn_for_batch(full, not batch)
         if batch:
-            await conn_for_batch(batch)
+            await conn_for_batch(batch, True)
         if progress:
             progress()
 
@@ -113,13 +118,18 @@ async def run_import(
         async with engine.connect() as conn:
             transaction = await conn.begin()
             try:
-                await batches(lambda batch: writer.write(conn, batch, summary, rejects))
+                await batches(lambda batch, last: writer.write(conn, batch, summary, rejects))
             finally:
                 await transaction.rollback()
         return summary
 
-    async def committed(batch):
+    async def committed(batch, last: bool):
         async with engine.begin() as conn:
+            if writer.postgres and not last:
+                # Not waiting for each batch's WAL flush: a server crash mid-import fails the
+                # command, and its re-run (idempotent) re-imports any batch lost. The last batch
+                # commits durably, which flushes every earlier one with it.
+                await conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             await writer.write(conn, batch, summary, rejects)
 
     await batches(committed)

@@ -35,4 +35,4 @@ class LegacyAccount(Base):
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)  # in the old system
     had_password: Mapped[bool] = mapped_column(Boolean, default=False)
     row_number: Mapped[int] = mapped_column()  # in the file it came from
-    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

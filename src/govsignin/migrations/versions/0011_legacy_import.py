@@ -38,7 +38,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("legacy_accounts", schema=None) as batch_op:
         batch_op.create_index("ix_legacy_accounts_user_id_legacy_system", ["user_id", "legacy_system"], unique=False)
-        batch_op.create_index(batch_op.f("ix_legacy_accounts_imported_at"), ["imported_at"], unique=False)
     with op.batch_alter_table("relying_parties", schema=None) as batch_op:
         batch_op.add_column(sa.Column("legacy_system", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_relying_parties_legacy_system"), ["legacy_system"])
@@ -49,6 +48,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_relying_parties_legacy_system"), type_="unique")
         batch_op.drop_column("legacy_system")
     with op.batch_alter_table("legacy_accounts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_legacy_accounts_imported_at"))
         batch_op.drop_index("ix_legacy_accounts_user_id_legacy_system")
     op.drop_table("legacy_accounts")
