@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 import time
@@ -132,8 +131,8 @@ class Accounts:
         email with no account."""
         from govsignin.accounts import legacy_hashes
 
-        loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(self.passwords.pool, legacy_hashes.verify, encoded, password)
+        # On the hashing threads and inside their bounded queue, like every argon2 hash.
+        ok = await self.passwords._on_pool(legacy_hashes.verify, encoded, password)
         if not ok:
             await self.passwords.verify(None, password)
             return False

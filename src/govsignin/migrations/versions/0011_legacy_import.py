@@ -1,11 +1,8 @@
 """legacy import: legacy_accounts (imported records and their links) and relying_parties.legacy_system
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-08 02:30:00
-
-Revisions 0008 to 0010 come from work merged alongside this one; this revision follows the last
-of them (`down_revision`), and touches none of their tables.
 """
 
 from alembic import op
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 import govsignin.db.base
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """identity: signing keys by purpose (the core identity key beside the token keys), stored identities
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-08 02:30:00
 
 Every existing key keeps purpose `tokens`; the identity key (`identity`) signs the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import govsignin.db.base
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
