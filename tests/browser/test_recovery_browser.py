@@ -219,8 +219,10 @@ async def test_reset_request_lockout_then_unlock_after_the_block(live_server, re
     await page.wait_for_url("**/reset-password-requested-too-many-times")
     assert "You tried to reset your password too many times" in await page.locator("h1").inner_text()
 
-    # Fifteen minutes later: the block's key expires in the shared store.
-    await services.lockouts.clear("reset_request", email)
+    # Fifteen minutes later: the block's key expires in the shared store. Requests count per
+    # journey (this browser session's), never per address (pages/recovery.py).
+    cookie = next(c for c in await page.context.cookies() if c["name"] == services.sessions.cookie_name)
+    await services.lockouts.clear("reset_request", f"journey:{cookie['value']}")
     redirected = await start(page, live_server, registered, email)
     await page.get_by_role("link", name="I’ve forgotten my password").click()
     await cont(page)

@@ -28,7 +28,7 @@ from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.phone import parse_mobile
 from govsignin.accounts.service import normalise_email
 from govsignin.audit.tags import EventTag
-from govsignin.manage.common import Account, error, go, open_account
+from govsignin.manage.common import Account, error, go, mark_password_fresh, open_account
 from govsignin.messaging.limits import Refusal, cannot_send_sms_page, sms_country_problem
 from govsignin.ratelimit import client_ip
 from govsignin.web.i18n import N_
@@ -160,6 +160,8 @@ async def change_password_page(request):
     await change_password(services, user.id, password)
     # Whoever signed in with the old password is signed out everywhere else; this browser stays.
     session, told = await sign_out_other_devices(services, user, account.session)
+    # The password was just given (to reach this page) under the old id: still fresh.
+    await mark_password_fresh(services, session)
     await services.audit.record(EventTag.PasswordChanged, user_id=user.id, request=request, services_told=told)
     await services.messages.send_email(user.email, "password-changed", {"time": _now_text()}, _lang(request))
     response = go("/account/security?updated=password")
