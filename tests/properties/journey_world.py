@@ -6,12 +6,15 @@ account (authenticator app) and every account they create; they know a victim's 
 password, and a second victim's (text messages to a phone that is not theirs), but never the
 victims' second factor.
 
-`Knowledge.presented` records which factor the attacker presented for which account in this
-browser: a password counts for every account it is the password of, an authenticator code for
+`Knowledge.presented` records which factor the attacker presented for which account in the
+current journey (a new one starts at /authorize or an account page that sends the browser to
+sign in): a password counts for every account it is the password of, an authenticator code for
 every account whose app generates it, a text-message code for every account with the
-attacker's phone. The invariant (`Knowledge.check`): a session, an authorization code or an
-account page for account X at level Cl needs X's password presented; at Cl.Cm, X's second
-factor as well.
+attacker's phone. `Knowledge.session_backing` is what backed the browser session's sign-in (an
+earlier journey's facts, for the account the session is signed in as). The invariant
+(`Knowledge.require`): a session, an authorization code or an account page for account X at
+level Cl needs X's password presented in this journey or backing the session; at Cl.Cm, X's
+second factor as well.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ class Knowledge:
         self.domain = f"attacker-{uuid.uuid4().hex[:8]}.example.com"
         self.phone = f"+447400{secrets.randbelow(10**6):06d}"
         self.accounts: dict[str, Account] = {}
-        self.presented: set[tuple[str, str]] = set()
+        self.presented: set[tuple[str, str]] = set()  # in the current journey
+        self.session_backing: set[tuple[str, str]] = set()  # behind the session's sign-in
         self.used_steps: set[tuple[str, int]] = set()
         self.created = 0
         self.creating: dict = {}  # what the attacker typed on the create-account pages
@@ -229,15 +233,22 @@ class Knowledge:
 
     # --- the invariant ----------------------------------------------------------------------
 
-    def require(self, email: str, level: str, what: str) -> None:
+    def require(self, email: str, level: str, what: str) -> set:
         needed = {(email, "password")} | ({(email, "second")} if level == "Cl.Cm" else set())
-        missing = needed - self.presented
+        missing = needed - self.presented - self.session_backing
         if missing:
             owner = self.accounts[email].owner if email in self.accounts else "unknown"
             raise InvariantBroken(
                 f"{what} for {owner} account {email} at {level}, but the attacker never presented "
-                f"{', '.join(sorted(f for _, f in missing))} for it (presented: {sorted(self.presented)})"
+                f"{', '.join(sorted(f for _, f in missing))} for it (presented in this journey: "
+                f"{sorted(self.presented)}; behind the session: {sorted(self.session_backing)})"
             )
+        return needed
+
+    async def journey_started(self, session_id: str | None) -> None:
+        """A new journey: what was typed before it counts no more (except what backs the session)."""
+        await self.check_session(session_id)
+        self.presented = set()
 
     async def email_of(self, user_id: str) -> str:
         for account in self.accounts.values():
@@ -249,7 +260,9 @@ class Knowledge:
     async def check_session(self, session_id: str | None) -> None:
         session = await self.services.sessions.load(session_id) if session_id else None
         if session is not None and session.signed_in:
-            self.require(await self.email_of(session.user_id), session.level or "Cl", "a browser session")
+            self.session_backing = self.require(await self.email_of(session.user_id), session.level or "Cl", "a browser session")
+        else:
+            self.session_backing = set()
 
     async def check_code(self, backchannel, location: str) -> None:
         """A redirect to a service: redeem its code as the service would, and see whose it is."""

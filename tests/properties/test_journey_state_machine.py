@@ -9,7 +9,8 @@ visit any page in any order, and stop before `/auth-code` or a "Continue" button
 
 After every step (journey_world.Knowledge.check_*): the browser's session, every code a service
 gets (redeemed at /token, its sub and vot read), and every account page belong to an account
-whose password, and for Cl.Cm its second factor, the attacker presented in this browser; the
+whose password, and for Cl.Cm its second factor, the attacker presented in this journey (or
+presented in the journey behind the browser's session, for the account it is signed in as); the
 victims' passwords and second factors never change; no page answers 5xx.
 
 GOVSIGNIN_HYPOTHESIS_PROFILE=long runs 10,000 examples on both databases (docs/testing.md); the
@@ -98,7 +99,7 @@ class JourneyMachine(RuleBasedStateMachine):
             transport=httpx.ASGITransport(app=self.app, raise_app_exceptions=False), base_url=self.issuer
         )
         self.tabs = [Tab(), Tab()]
-        self.world.presented = set()
+        self.world.presented, self.world.session_backing = set(), set()
 
     def teardown(self):
         async def close():
@@ -137,7 +138,13 @@ class JourneyMachine(RuleBasedStateMachine):
         return await self.world.email_of(session.user_id) if session is not None and session.signed_in else None
 
     async def _get(self, tab: Tab, path: str, *, stop_at_auth_code: bool = False) -> None:
-        await self._land(tab, await self.browser.get(path), stop_at_auth_code=stop_at_auth_code)
+        response = await self.browser.get(path)
+        starts = path.startswith("/authorize") or path == "/account" or path.startswith("/account/")
+        if starts and response.status_code in (302, 303):
+            location = path_of(response.headers["location"], self.issuer)
+            if location is not None and not location.startswith("/account"):  # sent to sign in: a new journey
+                await self.world.journey_started(self.browser.cookies.get(self.services.sessions.cookie_name))
+        await self._land(tab, response, stop_at_auth_code=stop_at_auth_code)
 
     async def _submit(self, tab: Tab, fields: dict, *, follow: bool) -> bool:
         """Post the form the tab shows. Returns whether the journey moved (a redirect)."""
@@ -306,7 +313,7 @@ class JourneyMachine(RuleBasedStateMachine):
 
     @rule()
     def new_browser(self):
-        """Close the browser: a new cookie jar, nothing presented yet."""
+        """Close the browser: a new cookie jar, no session, nothing presented yet."""
         self.run(self.browser.aclose())
         self._new_browser()
 
