@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings as hsettings
 
 from tests.support.rp import TestRP, make_citizen
 
@@ -44,3 +45,18 @@ async def other_rp(services):
 async def citizen(services):
     return await make_citizen(services)
 
+
+
+# The journey state machine's runs (test_journey_state_machine.py): a bounded one for the normal
+# suite, and GOVSIGNIN_HYPOTHESIS_PROFILE=long for 10,000 examples (docs/testing.md).
+_JOURNEY = dict(
+    deadline=None,
+    database=None,
+    stateful_step_count=30,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+# Bounded: derandomized, so the normal suite explores the same examples every run (no flaky
+# failures, and the ones that found the second-factor bypass keep being run).
+hsettings.register_profile("journey-bounded", max_examples=60, derandomize=True, **_JOURNEY)
+hsettings.register_profile("long", max_examples=10_000, **_JOURNEY)
