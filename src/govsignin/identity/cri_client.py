@@ -19,12 +19,16 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import httpx
+from typing import TYPE_CHECKING
+
 from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
 from govsignin.identity.cri_config import CriConfig
+
+if TYPE_CHECKING:  # httpx (with click and rich for its CLI) is ~4 MiB per worker: imported on first use
+    import httpx
 from govsignin.identity.credentials import Credential
 
 # joserfc refuses RSA-OAEP-256 unless it is named: the contract's algorithms, and only those.
@@ -118,6 +122,8 @@ async def exchange_code(http: httpx.AsyncClient, config: CriConfig, core: CoreCl
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         "client_assertion": client_assertion(config, core),
     }
+    import httpx
+
     try:
         response = await http.post(config.token_url, data=form, headers=_headers(config))
     except httpx.HTTPError as exc:
@@ -134,6 +140,8 @@ async def exchange_code(http: httpx.AsyncClient, config: CriConfig, core: CoreCl
 
 
 async def fetch_credentials(http: httpx.AsyncClient, config: CriConfig, access_token: str) -> CredentialResponse:
+    import httpx
+
     headers = _headers(config, authorization=f"Bearer {access_token}", accept="application/jwt, application/json")
     try:
         response = await http.post(config.credential_url, headers=headers)
@@ -183,6 +191,8 @@ class IssuerKeys:
             return cached[1]
         if self.http is None:
             raise CriUnavailable(f"{config.name}: no HTTP client to fetch its DID document")
+        import httpx
+
         try:
             response = await self.http.get(config.did_url)
             document = response.json() if response.status_code == 200 else None

@@ -6,8 +6,7 @@ continuity allowances."""
 from __future__ import annotations
 
 import hashlib
-
-import httpx
+from typing import TYPE_CHECKING
 
 from govsignin.identity import cri_client
 from govsignin.identity.assessment import Outcome, assess
@@ -19,6 +18,9 @@ from govsignin.identity.cri_client import CriError, InvalidCredential, IssuerKey
 from govsignin.identity.cri_config import CriConfig, parse_cri_configs
 from govsignin.identity.stored import StoredIdentities
 from govsignin.keys.service import KeyService
+
+if TYPE_CHECKING:  # httpx (with click and rich for its CLI) is ~4 MiB per worker: imported on first use
+    import httpx
 
 VC_REPLAY_SECONDS = 30 * 86400  # a VC's jti is remembered this long: the same VC is taken once
 
@@ -50,6 +52,8 @@ class Identity:
     def http(self) -> httpx.AsyncClient:
         """The back channel to issuers: one client per process, with the configured timeout."""
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(timeout=self.settings.credential_issuer_timeout, follow_redirects=False)
         return self._http
 
