@@ -178,7 +178,9 @@ def page_templates() -> list[str]:
     names = []
     for path in sorted(TEMPLATES.rglob("*.html")):
         name = path.relative_to(TEMPLATES).as_posix()
-        if name in ("base.html",) or name.startswith("macros/") or name.endswith(("/macros.html", "/layout.html")):
+        # Layouts, macros and partials (a leading "_", included by pages) are not pages themselves.
+        if (name in ("base.html",) or name.startswith("macros/") or name.endswith(("/macros.html", "/layout.html"))
+                or path.name.startswith("_")):
             continue
         names.append(name)
     return names
