@@ -56,7 +56,8 @@ _JOURNEY = dict(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-# Bounded: derandomized, so the normal suite explores the same examples every run (no flaky
-# failures, and the ones that found the second-factor bypass keep being run).
-hsettings.register_profile("journey-bounded", max_examples=60, derandomize=True, **_JOURNEY)
+# Bounded: 100 random examples (~40 s on two shared cores). On the journey whose facts were not
+# bound to their account it found the second-factor bypass in about 4 runs out of 5 (a run
+# explores about 1 example in 70 that reaches it); the long profile explores far more.
+hsettings.register_profile("journey-bounded", max_examples=100, **_JOURNEY)
 hsettings.register_profile("long", max_examples=10_000, **_JOURNEY)

@@ -136,10 +136,10 @@ class Knowledge:
         if not account.totp_secret or account.owner != "attacker":
             return WRONG_CODE
         totp, now = pyotp.TOTP(account.totp_secret), int(time.time() // 30)
-        for step in (now, now + 1, now - 1):
+        for step in (now, now + 1):  # not now - 1: it may be out of the window by the time it is typed
             if (account.email, step) not in self.used_steps:
                 return totp.generate_otp(step)
-        return totp.generate_otp(now)
+        return WRONG_CODE
 
     async def newest_code(self, to: str | None = None, channel: str = "email") -> str:
         """The newest code in the attacker's mailbox (to `to` if it is theirs) or on their phone."""
@@ -210,6 +210,8 @@ class Knowledge:
         account = Account(email, password, "attacker", await self.services.accounts.auth_app_secret(user.id),
                           user.phone_number, user.id)
         self.accounts[email] = account
+        if "totp_step" in self.creating:  # the code that confirmed the app cannot be typed again
+            self.used_steps.add((email, self.creating["totp_step"]))
         self.presented.update({(email, "password"), (email, "second")})
 
     async def password_reset(self, password: str) -> None:
@@ -222,13 +224,14 @@ class Knowledge:
                 account.password = password
                 self.presented.add((account.email, "password"))
 
-    async def factor_replaced(self, secret: str) -> None:
+    async def factor_replaced(self, secret: str, step: int | None) -> None:
         """The lost-factor flow set a new authenticator app; the attacker holds its secret."""
         for account in self.accounts.values():
             if account.user_id and await self.services.accounts.auth_app_secret(account.user_id) == secret:
                 if account.owner == "victim":
                     raise InvariantBroken(f"the victim's second factor was replaced from the attacker's browser: {account.email}")
                 account.totp_secret = secret
+                self.used_steps.add((account.email, step))
                 self.presented.add((account.email, "second"))
 
     # --- the invariant ----------------------------------------------------------------------
