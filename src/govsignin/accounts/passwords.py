@@ -14,7 +14,8 @@ one), so each hashing thread holds one block for good and later hashes touch no 
 That is the "19 MiB per concurrent hash" the memory budget allows on top of a worker's 100 MiB,
 and it is why the pool is sized per worker, not per core: returning the block after every hash
 (mmap for each) cost ~2 ms of CPU per verification, the kernel zeroing 19 MiB each time
-(docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
+(docs/performance.md, "argon2id on its own threads at nice +10"). Every hash, including the
+start-up dummy one below, runs in the pool, so
 no other thread keeps a block. Each thread asks for that block on huge pages (accounts/huge_pages.py,
 GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
 
