@@ -327,11 +327,11 @@ async def measure(args, gov: Server, node: NodeProvider, rp_gov: load.RelyingPar
 
 def summarise(runs: list, latency: dict | None = None) -> dict:
     """Each operation's ratio over the runs. Discovery and JWKS are judged at 64 keep-alive
-    connections (`latency.cpu_ratio`, the production-mode issue's wording), where it was measured:
+    connections (`latency.cpu_ratio`, as the target is worded), where it is measured:
     their httpx runs' ratio stays here for reference, `judged_by` says so, and `pass` is the
     64-connection figure's. httpx clients leave the server idle between requests, and on a small
     VM that moves a static document's CPU more than anything the server does
-    (docs/performance.md, sixth session)."""
+    (docs/performance.md, "What is measured, and how")."""
     def med(v):
         return round(statistics.median(v), 4)
     of_record = (latency or {}).get("cpu_ratio") or {}

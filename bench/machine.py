@@ -3,7 +3,7 @@
 The interpreter is recorded because builds of one CPython version differ by a quarter on hot
 Python code here: pyenv's default build (no PGO or LTO, a shared libpython) against Debian's
 (PGO and LTO, libpython linked in), the kind the official Docker image the Dockerfile uses is.
-docs/performance.md says which figures that moves (the eighth session's section).
+docs/performance.md ("What is measured, and how") says which figures that moves.
 """
 
 from __future__ import annotations

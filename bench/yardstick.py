@@ -1,6 +1,6 @@
 """The argon2id yardstick: one verification at the server's parameters, timed in this process.
 
-Used by `bench.steps` (between its steps) and `bench.hashing` (on its own, for capacity
+Used by `bench.steps` (between its steps) and `bench.probes.hashing` (on its own, for capacity
 planning on the target machine).
 """
 
@@ -29,10 +29,9 @@ class Yardstick:
       that many 19 MiB blocks at once, which on this host's 32 MiB L3 cost each other ~8 %.
     - Alone or at once, it runs on threads that live as long as the yardstick and are prepared
       as the server's hashing threads are (`prepare_hashing_thread`: each keeps its block, on huge
-      pages unless GOVSIGNIN_ARGON2_HUGE_PAGES=false). Until the ninth session the alone one ran
-      on the bench's main thread, whose block glibc's main arena keeps on 4 KiB pages: with the
-      server on huge pages that would have been a slower floor than the server's own, and a
-      ratio that flattered."""
+      pages unless GOVSIGNIN_ARGON2_HUGE_PAGES=false). Not the bench's main thread: glibc's main
+      arena keeps its block on 4 KiB pages, and with the server on huge pages that would be a
+      slower floor than the server's own, and a ratio that flatters."""
 
     def __init__(self, settings, per_slice: int, at_once: int = 1):
         from govsignin.accounts.passwords import Passwords

@@ -102,7 +102,8 @@ def _in_child(fn) -> None:
 
     `serve` prepares the database this way so the process that goes on to serve (with one
     worker, the worker itself) never imports Alembic and the whole application, nor keeps what a
-    migration allocates: about 30 MiB of resident memory per server (docs/performance.md)."""
+    migration allocates: about 30 MiB of resident memory per server (docs/performance.md,
+    "Memory per worker")."""
     import os
 
     if not hasattr(os, "fork"):  # not POSIX: in this process

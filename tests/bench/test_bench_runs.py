@@ -38,7 +38,8 @@ def test_the_quick_benchmark_measures_server_cpu_for_every_operation():
 
 def test_the_overhead_benchmark_measures_govsignin_and_a_bare_app_sending_the_same_bytes():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.overhead", "--rounds", "1", "--requests", "640", "--json"],
+        [sys.executable, "-m", "bench.probes.overhead", "--rounds", "1", "--requests", "640",
+         "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -52,7 +53,8 @@ def test_the_overhead_benchmark_measures_govsignin_and_a_bare_app_sending_the_sa
 
 def test_the_hashing_benchmark_times_argon2id_alone_and_several_at_once():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.hashing", "--at-once", "3", "--slices", "2", "--per-slice", "1", "--json"],
+        [sys.executable, "-m", "bench.probes.hashing", "--at-once", "3", "--slices", "2",
+         "--per-slice", "1", "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -72,6 +74,6 @@ def test_the_hashing_benchmark_times_argon2id_alone_and_several_at_once():
 
 
 def test_the_hashing_benchmark_refuses_nonsense_sizes():
-    proc = subprocess.run([sys.executable, "-m", "bench.hashing", "--at-once", "0"],
+    proc = subprocess.run([sys.executable, "-m", "bench.probes.hashing", "--at-once", "0"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "at least 1" in proc.stderr

@@ -158,8 +158,9 @@ def test_the_comparison_judges_static_documents_by_their_connection_rounds():
 
 def test_the_redis_pipe_benchmark_measures_both_sides_and_the_commands_a_write_carries():
     if not _answers(6379):
-        pytest.skip("bench.redis_pipe needs Redis on 127.0.0.1:6379")
-    result = _run("bench.redis_pipe", "--callers", "1", "8", "--commands", "400", "--rounds", "2")
+        pytest.skip("bench.probes.redis_pipe needs Redis on 127.0.0.1:6379")
+    result = _run("bench.probes.redis_pipe", "--callers", "1", "8", "--commands", "400",
+                  "--rounds", "2")
     one, eight = result["summary"]
     assert (one["callers"], eight["callers"]) == (1, 8)
     assert one["commands_per_write"] == 1  # a lone caller waits for each reply

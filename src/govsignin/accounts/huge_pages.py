@@ -4,8 +4,9 @@ argon2id reads its reference blocks at data-dependent places all over its 19 MiB
 pages most reads miss the TLB (4,864 pages, against a second-level TLB of a few thousand
 entries) and wait for a page walk. On 2 MiB pages the block is ten pages. Measured on this
 project's host, the same verification on two threads of one process, one block on 2 MiB pages
-and one on 4 KiB, alternating (`python -m bench.hashing`): 0.95 of the CPU, median of five runs
-(0.93–0.97; docs/performance.md, ninth session). A small saving, for one system call per thread.
+and one on 4 KiB, alternating (`python -m bench.probes.hashing`): 0.95 of the CPU, median of five
+runs (0.93–0.97; docs/performance.md, "Huge pages for argon2id's block"). A small saving, for
+one system call per thread.
 Nothing about the hash changes: same parameters, same library, same output.
 
 How: each hashing thread mallocs its block from its own glibc arena and keeps it

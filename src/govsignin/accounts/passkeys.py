@@ -225,8 +225,8 @@ class Passkeys:
         The same JSON as py_webauthn's `generate_authentication_options(allow_credentials=None,
         user_verification=REQUIRED)` (tests/unit/test_passkey_options.py compares them), built
         here because every browser with WebAuthn asks for it on the email page: importing
-        py_webauthn there would add ~5 MiB to every worker (docs/performance.md, memory per
-        worker). py_webauthn still verifies the response, on the rare path of a passkey sign-in.
+        py_webauthn there would add ~5 MiB to every worker (docs/performance.md, "Memory per
+        worker"). py_webauthn still verifies the response, on the rare path of a passkey sign-in.
         """
         challenge = secrets.token_bytes(64)  # = py_webauthn's generate_challenge()
         await self._remember("auth", scope, challenge)

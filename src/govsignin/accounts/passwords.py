@@ -8,15 +8,15 @@ both want it: a burst of sign-ins uses every idle cycle for hashing, but cannot 
 userinfo requests wait for the CPU (production-mode issue: token p99 while sign-ins saturate a
 core). Where lowering a thread's priority is not possible, hashing still works at normal priority.
 
-Memory: each hash mallocs one 19 MiB block. glibc serves it from the hashing thread's own arena
-and keeps it after `free` (its dynamic mmap threshold rises to the block's size after the first
-one), so each hashing thread holds one block for good and later hashes touch no fresh pages.
-That is the "19 MiB per concurrent hash" the memory budget allows on top of a worker's 100 MiB,
-and it is why the pool is sized per worker, not per core: returning the block after every hash
-(mmap for each) cost ~2 ms of CPU per verification, the kernel zeroing 19 MiB each time
-(docs/performance.md). Every hash, including the start-up dummy one below, runs in the pool, so
-no other thread keeps a block. Each thread asks for that block on huge pages (accounts/huge_pages.py,
-GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
+Memory: each hash mallocs one 19 MiB block. glibc serves it from the hashing thread's own arena and
+keeps it after `free` (its dynamic mmap threshold rises to the block's size after the first one), so
+each hashing thread holds one block for good and later hashes touch no fresh pages. That is the "19
+MiB per concurrent hash" the memory budget allows on top of a worker's 100 MiB, and it is why the
+pool is sized per worker, not per core: returning the block after every hash (mmap for each) cost ~2
+ms of CPU per verification, the kernel zeroing 19 MiB each time (docs/performance.md, "argon2id on
+its own threads at nice +10"). Every hash, including the start-up dummy one below, runs in the pool,
+so no other thread keeps a block. Each thread asks for that block on huge pages
+(accounts/huge_pages.py, GOVSIGNIN_ARGON2_HUGE_PAGES): the same hash for ~5 % less CPU.
 
 The queue in front of the pool is bounded: at most `argon2_queue_per_thread` hashes wait for
 each thread (64 by default: at ~20 ms a hash, at most ~1.3 s of waiting, and room for the

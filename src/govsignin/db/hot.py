@@ -1,14 +1,14 @@
 """The hot paths' own way to the database: a sign-in's account reads (db/reads.py) and the audit
 appends (audit/service.py).
 
-Through SQLAlchemy, each of those statements paid more for the trip than for the statement: a
-pool checkout and return, the greenlet bridge, statement processing and, on SQLite, a hand-off
-to aiosqlite's thread and back. Measured on this machine (docs/performance.md): a primary-key
-read on PostgreSQL ~340 us of CPU through SQLAlchemy Core against ~30 us on an asyncpg
+Through SQLAlchemy, each of those statements paid more for the trip than for the statement: a pool
+checkout and return, the greenlet bridge, statement processing and, on SQLite, a hand-off to
+aiosqlite's thread and back. Measured (docs/performance.md, "The hot database statements"): a
+primary-key read on PostgreSQL ~340 us of CPU through SQLAlchemy Core against ~30 us on an asyncpg
 connection of its own; on SQLite ~70 us through aiosqlite against ~2 us with sqlite3 on the event
-loop. The statements are still SQLAlchemy Core, compiled once for the engine's dialect
-(`compiled`), with the columns' own bind and result processors, so values are stored and read
-exactly as SQLAlchemy stores and reads them.
+loop. The statements are still SQLAlchemy Core, compiled once for the engine's dialect (`compiled`),
+with the columns' own bind and result processors, so values are stored and read exactly as
+SQLAlchemy stores and reads them.
 
 - SQLite: a sqlite3 connection of the hot paths' own (same file, same PRAGMAs) used directly on
   the event loop, with busy_timeout 0. Reads never wait in WAL mode; a write that would have to
@@ -213,7 +213,7 @@ async def release(engine: AsyncEngine) -> None:
 class _PgLease:
     """Hot.pg()'s lease of a kept asyncpg connection. A class rather than an
     asynccontextmanager: every hot-path statement takes one, and a generator-based context
-    manager costs ~2 µs more each (docs/performance.md)."""
+    manager costs ~2 µs more each (docs/performance.md, "The hot database statements")."""
 
     __slots__ = ("hot", "kept")
 

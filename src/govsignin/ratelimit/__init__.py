@@ -6,8 +6,8 @@ honestly a fixed window (the first hit opens a window of the limit's length). St
 `StoreStorage`, a `limits` storage on govsignin's Store: Redis when GOVSIGNIN_REDIS_URL is set
 (the store's one pipelined connection per worker, keys `gs:rl:*`), else the database every
 instance shares. No counter lives in process memory, so N workers or N machines share limits.
-(limits' own Redis storage, through redis-py, cost a sign-in ~1 ms of CPU more with the limits
-on: docs/performance.md.)
+(limits' own Redis storage, through redis-py, costs a sign-in ~1 ms of CPU more with the limits
+on: docs/performance.md, "The Redis store".)
 
 The limits:
 

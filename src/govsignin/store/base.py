@@ -85,7 +85,8 @@ class WriteBatch:
 
     # `async with WriteBatch(store) as tx:` flushes at the end of the block, and drops the queued
     # writes if it raises. A class rather than an asynccontextmanager: every page load and save
-    # opens one, and a generator-based context manager costs ~2 µs more each (docs/performance.md).
+    # opens one, and a generator-based context manager costs ~2 µs more each (docs/performance.md,
+    # "The hot database statements").
     async def __aenter__(self) -> WriteBatch:
         return self
 

@@ -3,7 +3,8 @@
 Why not redis-py's asyncio client, which parses the URL here and still serves the rate limits:
 it takes a connection from its pool for each command and runs it through retry, event and
 observability layers, ~70 us of CPU per GET on this machine against ~40 us for the same GET on
-a bare asyncio protocol (docs/performance.md), and a sign-in makes about twenty store calls.
+a bare asyncio protocol (docs/performance.md, "The Redis store"), and a sign-in makes about
+twenty store calls.
 This is that bare protocol: every coroutine of the worker shares one connection, each command
 is written at once and its reply arrives in order (Redis answers a connection's commands in the
 order it sent them), so a FIFO of futures matches replies to callers, as ioredis and node-redis
@@ -24,10 +25,10 @@ do. Replies are parsed by hiredis (the Redis project's C parser) and commands pa
   one `transport.write` at the end of the loop's current pass. Each write is a `send` system
   call, and Redis reads and answers what arrives together together, so at load, when many
   requests' commands are made in the same pass, they share one write, one read and one reply on
-  each side (`python -m bench.redis_pipe`, docs/performance.md: at 64 callers ~4 µs of the
-  worker's CPU a GET against 10-16, and ~1 µs of Redis's against 7-9). Writing at once when the
-  connection is idle was tried: it split those batches in three (the first caller to resume
-  after a burst of replies found it idle) for no gain a lone caller could measure.
+  each side (`python -m bench.probes.redis_pipe`, docs/performance.md, "The Redis store": at 64
+  callers ~4 µs of the worker's CPU a GET against 10-16, and ~1 µs of Redis's against 7-9).
+  Writing at once when the connection is idle would split those batches in three (the first
+  caller to resume after a burst of replies finds it idle) for no gain a lone caller can measure.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ class RequestObservability:
         # `document` to await when `ready` gives None, oidc/discovery.py):
         # path -> (route, endpoint). Their responses are bytes made once, so the lane sends them
         # with the security headers added once per document instead of through the layers below:
-        # the same response, a third of the CPU of the general path (docs/performance.md).
+        # the same response, a third of the CPU of the general path (docs/performance.md, "The
+        # static documents' lane").
         self.documents = {
             r.path: (r, r.endpoint) for r in routes
             if hasattr(getattr(r, "endpoint", None), "ready") and not getattr(r, "param_convertors", None)

@@ -5,7 +5,7 @@ uvicorn writes a response in two `transport.write` calls, the head when the app 
 system call and a TCP segment of its own, and on a page or a token response the two come
 within microseconds of each other. Here the head is held back until the body follows, and the
 two leave in one `writelines` (one `writev`): half the system calls and packets per response,
-on every request. Measured in docs/performance.md (sixth session, "What changed in govsignin").
+on every request. Measured in docs/performance.md ("One write per response").
 
 Nothing is held for long: whatever is held at the end of the event loop's current pass is
 written then, so a response whose body comes later (a streamed body, a `100 Continue` before

@@ -1,8 +1,8 @@
 """What govsignin adds to a static document, over a bare ASGI app sending the same bytes.
 
-    .venv/bin/python -m bench.overhead                      # JWKS, 15 rounds of 25,600 requests
-    .venv/bin/python -m bench.overhead --path /.well-known/openid-configuration
-    .venv/bin/python -m bench.overhead --rounds 5 --json --output var/overhead.json
+    .venv/bin/python -m bench.probes.overhead                   # JWKS, 15 rounds of 25,600 requests
+    .venv/bin/python -m bench.probes.overhead --path /.well-known/openid-configuration
+    .venv/bin/python -m bench.probes.overhead --rounds 5 --json --output var/overhead.json
 
 bench.compare's JWKS target (≤ 0.67 × oidc-provider's CPU per request) is judged against a peer
 whose own cost moves ±20 % from round to round on a shared machine. This isolates the part that
@@ -126,7 +126,9 @@ def table(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.probes.overhead", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--path", default="/.well-known/jwks.json")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=25600, help="per round and server")

@@ -1,8 +1,8 @@
 """CPU per render of the sign-in pages, in process: `Templates.render` alone, no server.
 
-    .venv/bin/python -m bench.render                 # 4 sign-in pages x en/cy, 5 runs of 2000 renders
-    .venv/bin/python -m bench.render --runs 9 --renders 5000
-    .venv/bin/python -m bench.render --profile       # cProfile of the enter-email page, top 25
+    .venv/bin/python -m bench.probes.render        # 4 sign-in pages x en/cy, 5 runs of 2000 renders
+    .venv/bin/python -m bench.probes.render --runs 9 --renders 5000
+    .venv/bin/python -m bench.probes.render --profile     # cProfile of the enter-email page, top 25
 
 Each line is the median over runs of CPU µs (`time.process_time`) per `Templates.render` call,
 with the same template and context the journey gives each GET (CSRF token, client name, email),
@@ -52,7 +52,9 @@ def per_render_us(templates: Templates, path: str, lang: str, renders: int) -> f
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.probes.render", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--renders", type=int, default=2000)
     parser.add_argument("--profile", action="store_true")

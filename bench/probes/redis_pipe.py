@@ -1,8 +1,8 @@
 """CPU per store command on the worker's Redis connection (store/resp.py), the worker's and
 Redis's own, with 1, 8 and 64 callers at once.
 
-    .venv/bin/python -m bench.redis_pipe                          # 1, 8, 64 callers, 5 rounds
-    .venv/bin/python -m bench.redis_pipe --callers 64 --commands 40000 --json --output var/pipe.json
+    .venv/bin/python -m bench.probes.redis_pipe                         # 1, 8, 64 callers, 5 rounds
+    .venv/bin/python -m bench.probes.redis_pipe --callers 64 --commands 40000 --json
 
 Each caller makes GETs one after another, as a request's handler does; at load many handlers'
 commands are made in the same pass of the event loop, and the connection writes each pass's
@@ -94,7 +94,9 @@ def table(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.redis_pipe", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.probes.redis_pipe", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--callers", type=int, nargs="+", default=[1, 8, 64], help="callers at once, each a run")
     parser.add_argument("--commands", type=int, default=20000, help="GETs per round, shared by the callers")
     parser.add_argument("--rounds", type=int, default=5)

@@ -1,14 +1,14 @@
 """argon2id on this machine, alone and with every core hashing at once: the figure to size a
 deployment by (docs/operations.md, "Capacity").
 
-    .venv/bin/python -m bench.hashing                       # alone, and as many at once as cores
-    .venv/bin/python -m bench.hashing --at-once 8 --slices 20 --json
+    .venv/bin/python -m bench.probes.hashing                   # alone, and as many at once as cores
+    .venv/bin/python -m bench.probes.hashing --at-once 8 --slices 20 --json
 
 At a nation's peak every core runs a hash, and the 19 MiB blocks share the caches: on the 2-vCPU
-development host two at once cost 8-9 % more each than one alone, and the server's own hashes
-cost what two at once cost (docs/performance.md, seventh session). So size by the "at once"
-figure. No server and no database: the parameters are the settings' (GOVSIGNIN_ARGON2_* in the
-environment, else OWASP's), read as `govsignin serve` reads them.
+development host two at once cost 8-9 % more each than one alone, and the server's own hashes cost
+what two at once cost (docs/performance.md, "The targets and the figures of record"). So size by the
+"at once" figure. No server and no database: the parameters are the settings' (GOVSIGNIN_ARGON2_* in
+the environment, else OWASP's), read as `govsignin serve` reads them.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from bench.machine import machine
 from bench.output import emit
 from bench.yardstick import Yardstick
 
-# A full sign-in ÷ one argon2id verification hashed as the server hashes at load: 1.26 (1.21-1.30)
-# in `bench.steps --database postgresql --redis --concurrency 64` (docs/performance.md).
+# A full sign-in ÷ one argon2id verification hashed as the server hashes at load: 1.22 (the median
+# of 30 runs of `bench.steps --database postgresql --redis --concurrency 64`; docs/performance.md),
+# rounded up to the target's 1.3.
 SIGN_IN_OVER_HASH = 1.3
 PEAK = 2000  # sign-ins per second (One Login's stress figure; the production-mode issue)
 BUSY = 0.6  # cores at most 60 % busy at the peak (docs/operations.md)
@@ -92,7 +93,9 @@ def table(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.hashing", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.probes.hashing", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--at-once", type=int, default=os.cpu_count() or 1,
                         help="verifications at the same moment (default: the cores)")
     parser.add_argument("--slices", type=int, default=10, help="slices of each, alternately")
