@@ -40,7 +40,17 @@ CREATE_RECORDS = {
 }
 # What the attacker can prove: everything for their own and a new account; only the password
 # (and codes sent to their own mailbox) for the victim.
-ATTACKER_CANNOT = {("victim", Fact.SECOND_FACTOR)}
+ATTACKER_CANNOT = {("victim", Fact.SECOND_FACTOR), ("victim", Fact.ACCOUNT_EMAIL)}
+# The accounts a page may name: (second factor kind, methods, lost-factor reset ready, imported
+# with an unverified address).
+ACCOUNT_KINDS = (
+    ("auth_app", ("auth_app",), False, False),
+    ("sms", ("sms", "recovery_code"), False, False),
+    ("passkey", ("passkey",), False, False),
+    ("auth_app", ("auth_app",), True, False),
+    ("auth_app", ("auth_app",), False, True),
+    ("passkey", ("passkey",), False, True),
+)
 
 
 def _all_states():
@@ -114,15 +124,15 @@ def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...])
 def _key(j: Journey):
     return (j.state, j.user_id, tuple(sorted(j.facts.items())), tuple(sorted(set(j.history))), j.mfa_kind,
             tuple(sorted(j.data.get("create", {}))),
-            tuple(j.data.get("methods", ())), bool(j.data.get("mfa_reset_ready")), bool(j.data.get("changing_mfa")))
+            tuple(j.data.get("methods", ())), bool(j.data.get("mfa_reset_ready")), bool(j.data.get("changing_mfa")),
+            bool(j.data.get("email_unverified")))
 
 
 def _moves(j: Journey):
     """Every next journey the citizen can make from `j`."""
     for event in TRANSITIONS[State(j.state)]:
         for who in IDENTIFIES.get(event, (j.user_id,)):
-            for kind, methods, ready in (("auth_app", ("auth_app",), False), ("sms", ("sms", "recovery_code"), False),
-                                         ("passkey", ("passkey",), False), ("auth_app", ("auth_app",), True)):
+            for kind, methods, ready, unverified in ACCOUNT_KINDS:
                 nxt = deepcopy(j)
                 if event in IDENTIFIES:
                     nxt.identify(who, f"{who}@example.com" if who else "x@example.com", kind if who else None)
@@ -130,7 +140,9 @@ def _moves(j: Journey):
                         nxt.data["methods"] = list(methods)
                         if ready:
                             nxt.data["mfa_reset_ready"] = True
-                elif (kind, methods, ready) != ("auth_app", ("auth_app",), False):
+                        if unverified and who != "new":  # imported with an address never verified
+                            nxt.data["email_unverified"] = True
+                elif (kind, methods, ready, unverified) != ACCOUNT_KINDS[0]:
                     continue  # the account's methods only change when the account does
                 if any(nxt.user_id == who and fact in (PROVES_OF(event)) for who, fact in ATTACKER_CANNOT):
                     continue

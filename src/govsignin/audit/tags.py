@@ -47,5 +47,6 @@ class EventTag(StrEnum):
     # Moving off legacy systems (migration/)
     LegacyAccountsImported = "migration:accounts:imported"
     LegacyHashesErased = "migration:hashes:erased"
+    LegacyEmailConfirmed = "account:email:confirmed"  # an imported address, proven at sign-in
     # The trail itself (audit/retention.py)
     AuditEventsExpired = "audit:events:expired"

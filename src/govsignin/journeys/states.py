@@ -19,6 +19,7 @@ class State(StrEnum):
     ENTER_AUTH_APP_CODE = "enter-authenticator-app-code"
     ENTER_SMS_CODE = "enter-code"
     SECOND_FACTOR_NEEDED = "second-factor-needed"
+    CONFIRM_EMAIL = "check-your-email-sign-in"  # an imported account whose old system had not verified it
     ACCOUNT_LOCKED = "account-locked"
     SECURITY_CODE_LOCKED = "security-code-invalid"
     LOGIN_REQUIRED = "login-required"  # a failed reauthentication: back to the service, no page
@@ -67,6 +68,7 @@ class Event(StrEnum):
     PASSWORD_LOCKED = "PASSWORD_LOCKED"
     MFA_CODE_VERIFIED = "MFA_CODE_VERIFIED"
     CODE_LOCKED = "CODE_LOCKED"
+    ACCOUNT_EMAIL_CONFIRMED = "ACCOUNT_EMAIL_CONFIRMED"  # a code sent to the account's address came back
     # Creating an account
     CREATE_CHOSEN = "CREATE_CHOSEN"
     EMAIL_CODE_SENT = "EMAIL_CODE_SENT"
@@ -102,4 +104,5 @@ class Fact(StrEnum):
 
     PASSWORD = "password"  # the password, or a passkey with user verification in its place
     SECOND_FACTOR = "second_factor"
-    RESET_EMAIL = "reset_email"  # a code sent to the account's address came back
+    RESET_EMAIL = "reset_email"  # a code sent to the account's address came back (a reset)
+    ACCOUNT_EMAIL = "account_email"  # the same at sign-in: the account's address is confirmed
