@@ -193,4 +193,4 @@ async def test_an_account_imported_without_a_second_factor_or_verified_email_get
     await post_page(client, "/sign-in-or-create")
     await post_page(client, "/enter-email", email=row["email"])
     response = await post_page(client, "/enter-password", password=PASSWORD)
-    assert response.headers["location"] == "/second-factor-needed"
+    assert response.headers["location"] == "/get-security-codes"  # tests/migration/test_first_factor.py

@@ -50,6 +50,8 @@ ACCOUNT_KINDS = (
     ("auth_app", ("auth_app",), True, False),
     ("auth_app", ("auth_app",), False, True),
     ("passkey", ("passkey",), False, True),
+    (None, (), False, False),  # imported without a second factor
+    (None, (), False, True),
 )
 
 
@@ -112,6 +114,8 @@ def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...])
     if session in ("Cl", "Cl.Cm", "reauth"):  # a session signed in as the attacker (begin.py)
         journey.identify("attacker", "a@example.com", kind)
         journey.data["methods"] = list(methods)
+        if not methods:
+            journey.data["no_second_factor"] = True
         if session != "reauth":
             journey.grant(Fact.PASSWORD)
         if session in ("Cl.Cm", "reauth"):
@@ -125,7 +129,7 @@ def _key(j: Journey):
     return (j.state, j.user_id, tuple(sorted(j.facts.items())), tuple(sorted(set(j.history))), j.mfa_kind,
             tuple(sorted(j.data.get("create", {}))),
             tuple(j.data.get("methods", ())), bool(j.data.get("mfa_reset_ready")), bool(j.data.get("changing_mfa")),
-            bool(j.data.get("email_unverified")))
+            bool(j.data.get("email_unverified")), bool(j.data.get("no_second_factor")))
 
 
 def _moves(j: Journey):
@@ -142,6 +146,8 @@ def _moves(j: Journey):
                             nxt.data["mfa_reset_ready"] = True
                         if unverified and who != "new":  # imported with an address never verified
                             nxt.data["email_unverified"] = True
+                        if not methods and who != "new":  # imported without a second factor
+                            nxt.data["no_second_factor"] = True
                 elif (kind, methods, ready, unverified) != ACCOUNT_KINDS[0]:
                     continue  # the account's methods only change when the account does
                 if any(nxt.user_id == who and fact in (PROVES_OF(event)) for who, fact in ATTACKER_CANNOT):
@@ -177,7 +183,7 @@ def PROVES_OF(event):  # noqa: N802
 STARTS = [
     (level, kind, session, methods)
     for level in ("Cl", "Cl.Cm")
-    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)))
+    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)), (None, ()))
     for session in ("none", "Cl", "Cl.Cm", "reauth")
 ]
 

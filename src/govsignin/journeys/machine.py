@@ -46,6 +46,21 @@ def needs_sms_code(j) -> bool:
     return needs_second_factor(j) and j.mfa_kind == "sms"
 
 
+def no_second_factor(j) -> bool:
+    """The account has no second factor at all (imported without one): prepare_for_user says so
+    from the database, and the page that writes the first factor takes it away."""
+    return bool(j.data.get("no_second_factor"))
+
+
+def needs_factor_setup(j) -> bool:
+    """A Cl.Cm request, the password proven, and no factor to ask for: set one up now."""
+    return needs_second_factor(j) and j.password_verified and no_second_factor(j)
+
+
+def setting_up_factor(j) -> bool:
+    return j.password_verified and no_second_factor(j)
+
+
 def mfa_reset_ready(j) -> bool:  # a lost-factor waiting period has passed: set a new method
     return bool(j.data.get("mfa_reset_ready")) and j.password_verified
 
@@ -61,6 +76,10 @@ def uplift(j) -> bool:
 
 def signed_in_enough(j) -> bool:
     return level_met(j) and not j.reauth
+
+
+def uplift_setup(j) -> bool:
+    return uplift(j) and no_second_factor(j)
 
 
 def uplift_auth_app(j) -> bool:
@@ -122,6 +141,7 @@ AFTER_PASSWORD = [
     (mfa_reset_ready, S.CHANGE_CODES),
     (needs_auth_app_code, S.ENTER_AUTH_APP_CODE),
     (needs_sms_code, S.ENTER_SMS_CODE),
+    (needs_factor_setup, S.GET_SECURITY_CODES),  # account creation's pages, for this account
     (needs_second_factor, S.SECOND_FACTOR_NEEDED),
     (None, S.AUTH_CODE),
 ]
@@ -132,6 +152,7 @@ TRANSITIONS: dict[State, dict[Event, list[tuple[Guard | None, State]]]] = {
             (signed_in_enough, S.AUTH_CODE),
             (uplift_auth_app, S.ENTER_AUTH_APP_CODE),
             (uplift_sms, S.ENTER_SMS_CODE),
+            (uplift_setup, S.GET_SECURITY_CODES),
             (uplift, S.SECOND_FACTOR_NEEDED),
             (reauthenticating_known_account, S.ENTER_PASSWORD),
             (reauthenticating, S.ENTER_EMAIL),
