@@ -4,6 +4,7 @@ request needs none."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from urllib.parse import urlencode
@@ -11,11 +12,13 @@ from urllib.parse import urlencode
 import pyotp
 from sqlalchemy import select
 
-from govsignin.accounts.models import MfaMethod
+from govsignin.accounts.models import MfaMethod, Passkey
+from govsignin.accounts.passkeys import expected_origin
 from govsignin.messaging.outbox import read_outbox
 from tests.migration.legacy_files import PASSWORD, legacy_hash
 from tests.migration.test_first_sign_in import NextCode, import_rows, user_id_of
 from tests.support.rp import TestRP, authorize_and_sign_in, csrf_of, make_citizen, post_page, redirect_params
+from tests.support.soft_passkey import SoftPasskey
 
 
 def _row() -> dict:
@@ -81,6 +84,26 @@ async def test_an_account_without_a_factor_sets_up_text_messages(services, clien
     assert response.headers["location"] == "/auth-code"
     assert "code" in redirect_params(await client.get("/auth-code"))
     assert await _methods(services, user_id) == ["sms"]
+
+
+async def test_an_account_without_a_factor_sets_up_a_passkey(services, client):
+    rp = await TestRP.create(services)
+    row = _row()
+    await import_rows(services, [row])
+    user_id = await user_id_of(services, row["email"])
+    await _after_password(client, rp, row["email"])
+    response = await post_page(client, "/get-security-codes", choice="passkey")
+    assert response.headers["location"] == "/create-passkey"
+    page = await client.get("/create-passkey")
+    options = json.loads(re.search(r'id="passkey-options">(.*?)</script>', page.text, re.S).group(1))
+    credential = SoftPasskey().attestation(options, expected_origin(services.settings))
+    response = await client.post("/create-passkey", data={"csrf_token": csrf_of(page.text), "credential": credential})
+    assert response.headers["location"] == "/auth-code"
+    assert "code" in redirect_params(await client.get("/auth-code"))
+    assert await _methods(services, user_id) == ["passkey"]
+    async with services.sessionmaker() as db:
+        owners = (await db.execute(select(Passkey.user_id))).scalars().all()
+    assert user_id in owners
 
 
 async def test_a_cl_request_needs_no_factor(services, client):
