@@ -108,8 +108,9 @@ def test_every_state_can_reach_an_end():
         assert seen & ends, f"{state} cannot reach an end"
 
 
-def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...]) -> Journey:
-    journey = Journey(id="j", request={"credential_level": level}, state=State.START)
+def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...], link: bool = False) -> Journey:
+    request = {"credential_level": level, **({"link_legacy_id": "old-1"} if link else {})}
+    journey = Journey(id="j", request=request, state=State.START)
     journey.reauth = session == "reauth"
     if session in ("Cl", "Cl.Cm", "reauth"):  # a session signed in as the attacker (begin.py)
         journey.identify("attacker", "a@example.com", kind)
@@ -181,16 +182,20 @@ def PROVES_OF(event):  # noqa: N802
 
 
 STARTS = [
-    (level, kind, session, methods)
+    (level, kind, session, methods, False)
     for level in ("Cl", "Cl.Cm")
     for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)), (None, ()))
+    for session in ("none", "Cl", "Cl.Cm", "reauth")
+] + [  # a service asking to link its old account ("link your old account")
+    (level, "auth_app", session, ("auth_app",), True)
+    for level in ("Cl", "Cl.Cm")
     for session in ("none", "Cl", "Cl.Cm", "reauth")
 ]
 
 
-@pytest.mark.parametrize("level,kind,session,methods", STARTS)
-def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_bound_facts(level, kind, session, methods):
-    first = _start(level, kind, session, methods)
+@pytest.mark.parametrize("level,kind,session,methods,link", STARTS)
+def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_bound_facts(level, kind, session, methods, link):
+    first = _start(level, kind, session, methods, link)
     seen, todo, depth = {_key(first)}, deque([(first, 0)]), 14
     while todo:
         journey, steps = todo.popleft()
@@ -201,6 +206,7 @@ def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_boun
             assert level == "Cl" or journey.second_factor_verified, journey.history
             assert journey.facts[str(Fact.PASSWORD)] == journey.user_id
             assert journey.user_id != "victim" or level == "Cl", f"a Cl.Cm code for the victim: {journey.history}"
+            assert not link or journey.facts.get(str(Fact.LINK_ANSWERED)) == journey.user_id, journey.history
         if steps == depth:
             continue
         for nxt in _moves(journey):

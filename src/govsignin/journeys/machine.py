@@ -117,6 +117,16 @@ def level_met(j) -> bool:
     return j.password_verified and not needs_second_factor(j) and not email_unconfirmed(j)
 
 
+def link_pending(j) -> bool:
+    """The service asked to link its old account (journeys/flows/legacy_link.py), and the citizen
+    has not answered for the journey's account yet."""
+    return bool(j.request.get("link_legacy_id")) and not j.fact(Fact.LINK_ANSWERED)
+
+
+def may_finish(j) -> bool:
+    return level_met(j) and not link_pending(j)
+
+
 def both_factors(j) -> bool:
     return j.password_verified and j.second_factor_verified
 
@@ -205,7 +215,7 @@ REQUIRES: dict[State, Guard] = {
     S.ENTER_SMS_CODE: password_verified,
     S.SECOND_FACTOR_NEEDED: password_verified,
     S.CONFIRM_EMAIL: confirming_email,
-    S.AUTH_CODE: level_met,
+    S.AUTH_CODE: may_finish,
 }
 
 # Navigation links: target page → {state the link is shown on: event a GET of the target fires}.

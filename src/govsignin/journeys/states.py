@@ -24,6 +24,7 @@ class State(StrEnum):
     SECURITY_CODE_LOCKED = "security-code-invalid"
     LOGIN_REQUIRED = "login-required"  # a failed reauthentication: back to the service, no page
     AUTH_CODE = "auth-code"  # hand back to the protocol (or to the account pages)
+    LINK_ACCOUNT = "link-your-account"  # a service asked to link its old account: confirm it
     # Creating an account
     ENTER_EMAIL_CREATE = "enter-email-create"
     CHECK_YOUR_EMAIL = "check-your-email"
@@ -98,6 +99,9 @@ class Event(StrEnum):
     LOST_EMAIL_VERIFIED = "LOST_EMAIL_VERIFIED"
     NEW_METHOD_SET = "NEW_METHOD_SET"
     CONTINUE = "CONTINUE"
+    # Linking an old account
+    LINK_CONFIRMED = "LINK_CONFIRMED"
+    LINK_DECLINED = "LINK_DECLINED"
 
 
 class Fact(StrEnum):
@@ -107,3 +111,4 @@ class Fact(StrEnum):
     SECOND_FACTOR = "second_factor"
     RESET_EMAIL = "reset_email"  # a code sent to the account's address came back (a reset)
     ACCOUNT_EMAIL = "account_email"  # the same at sign-in: the account's address is confirmed
+    LINK_ANSWERED = "link_answered"  # the citizen said yes or no to linking the service's old account
