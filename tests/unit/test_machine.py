@@ -40,7 +40,19 @@ CREATE_RECORDS = {
 }
 # What the attacker can prove: everything for their own and a new account; only the password
 # (and codes sent to their own mailbox) for the victim.
-ATTACKER_CANNOT = {("victim", Fact.SECOND_FACTOR)}
+ATTACKER_CANNOT = {("victim", Fact.SECOND_FACTOR), ("victim", Fact.ACCOUNT_EMAIL)}
+# The accounts a page may name: (second factor kind, methods, lost-factor reset ready, imported
+# with an unverified address).
+ACCOUNT_KINDS = (
+    ("auth_app", ("auth_app",), False, False),
+    ("sms", ("sms", "recovery_code"), False, False),
+    ("passkey", ("passkey",), False, False),
+    ("auth_app", ("auth_app",), True, False),
+    ("auth_app", ("auth_app",), False, True),
+    ("passkey", ("passkey",), False, True),
+    (None, (), False, False),  # imported without a second factor
+    (None, (), False, True),
+)
 
 
 def _all_states():
@@ -96,12 +108,15 @@ def test_every_state_can_reach_an_end():
         assert seen & ends, f"{state} cannot reach an end"
 
 
-def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...]) -> Journey:
-    journey = Journey(id="j", request={"credential_level": level}, state=State.START)
+def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...], link: bool = False) -> Journey:
+    request = {"credential_level": level, **({"link_legacy_id": "old-1"} if link else {})}
+    journey = Journey(id="j", request=request, state=State.START)
     journey.reauth = session == "reauth"
     if session in ("Cl", "Cl.Cm", "reauth"):  # a session signed in as the attacker (begin.py)
         journey.identify("attacker", "a@example.com", kind)
         journey.data["methods"] = list(methods)
+        if not methods:
+            journey.data["no_second_factor"] = True
         if session != "reauth":
             journey.grant(Fact.PASSWORD)
         if session in ("Cl.Cm", "reauth"):
@@ -114,15 +129,15 @@ def _start(level: str, kind: str | None, session: str, methods: tuple[str, ...])
 def _key(j: Journey):
     return (j.state, j.user_id, tuple(sorted(j.facts.items())), tuple(sorted(set(j.history))), j.mfa_kind,
             tuple(sorted(j.data.get("create", {}))),
-            tuple(j.data.get("methods", ())), bool(j.data.get("mfa_reset_ready")), bool(j.data.get("changing_mfa")))
+            tuple(j.data.get("methods", ())), bool(j.data.get("mfa_reset_ready")), bool(j.data.get("changing_mfa")),
+            bool(j.data.get("email_unverified")), bool(j.data.get("no_second_factor")))
 
 
 def _moves(j: Journey):
     """Every next journey the citizen can make from `j`."""
     for event in TRANSITIONS[State(j.state)]:
         for who in IDENTIFIES.get(event, (j.user_id,)):
-            for kind, methods, ready in (("auth_app", ("auth_app",), False), ("sms", ("sms", "recovery_code"), False),
-                                         ("passkey", ("passkey",), False), ("auth_app", ("auth_app",), True)):
+            for kind, methods, ready, unverified in ACCOUNT_KINDS:
                 nxt = deepcopy(j)
                 if event in IDENTIFIES:
                     nxt.identify(who, f"{who}@example.com" if who else "x@example.com", kind if who else None)
@@ -130,7 +145,11 @@ def _moves(j: Journey):
                         nxt.data["methods"] = list(methods)
                         if ready:
                             nxt.data["mfa_reset_ready"] = True
-                elif (kind, methods, ready) != ("auth_app", ("auth_app",), False):
+                        if unverified and who != "new":  # imported with an address never verified
+                            nxt.data["email_unverified"] = True
+                        if not methods and who != "new":  # imported without a second factor
+                            nxt.data["no_second_factor"] = True
+                elif (kind, methods, ready, unverified) != ACCOUNT_KINDS[0]:
                     continue  # the account's methods only change when the account does
                 if any(nxt.user_id == who and fact in (PROVES_OF(event)) for who, fact in ATTACKER_CANNOT):
                     continue
@@ -163,16 +182,20 @@ def PROVES_OF(event):  # noqa: N802
 
 
 STARTS = [
-    (level, kind, session, methods)
+    (level, kind, session, methods, False)
     for level in ("Cl", "Cl.Cm")
-    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)))
+    for kind, methods in (("auth_app", ("auth_app",)), ("sms", ("sms",)), ("passkey", ("passkey",)), (None, ()))
+    for session in ("none", "Cl", "Cl.Cm", "reauth")
+] + [  # a service asking to link its old account ("link your old account")
+    (level, "auth_app", session, ("auth_app",), True)
+    for level in ("Cl", "Cl.Cm")
     for session in ("none", "Cl", "Cl.Cm", "reauth")
 ]
 
 
-@pytest.mark.parametrize("level,kind,session,methods", STARTS)
-def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_bound_facts(level, kind, session, methods):
-    first = _start(level, kind, session, methods)
+@pytest.mark.parametrize("level,kind,session,methods,link", STARTS)
+def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_bound_facts(level, kind, session, methods, link):
+    first = _start(level, kind, session, methods, link)
     seen, todo, depth = {_key(first)}, deque([(first, 0)]), 14
     while todo:
         journey, steps = todo.popleft()
@@ -183,6 +206,7 @@ def test_no_path_reaches_a_page_without_its_precondition_nor_a_code_without_boun
             assert level == "Cl" or journey.second_factor_verified, journey.history
             assert journey.facts[str(Fact.PASSWORD)] == journey.user_id
             assert journey.user_id != "victim" or level == "Cl", f"a Cl.Cm code for the victim: {journey.history}"
+            assert not link or journey.facts.get(str(Fact.LINK_ANSWERED)) == journey.user_id, journey.history
         if steps == depth:
             continue
         for nxt in _moves(journey):

@@ -62,6 +62,7 @@ PURPOSES: dict[str, Purpose] = {
         Purpose("create-email", 3600, "registering"),  # emailAcctCreationOtpCodeTtlDuration
         Purpose("create-sms", 900, "registering"),
         Purpose("sign-in-sms", 900, "code"),
+        Purpose("sign-in-email", 900, "registering"),  # an imported account's unverified address
         Purpose("reset-password-email", 900, "recovery_email"),
         Purpose("change-email", 900, "registering"),
         Purpose("change-phone", 900, "registering"),

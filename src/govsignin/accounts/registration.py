@@ -15,7 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from govsignin.accounts.models import MfaMethod, PasswordCredential, User
@@ -73,6 +73,30 @@ async def write_account(
     except IntegrityError as exc:
         raise AccountExists(f"An account with the email address {user.email} already exists.") from exc
     return user
+
+
+async def add_first_factor(services, user_id: str, factor: SecondFactor) -> bool:
+    """An existing account with no second factor (imported without one) gets `factor` as its
+    default, in one transaction; False, writing nothing, if it has one by then (another tab)."""
+    async with services.sessionmaker() as db, db.begin():
+        if db.bind.dialect.name == "postgresql":  # two tabs at once: the second waits, then sees the first
+            await db.execute(select(User.id).where(User.id == user_id).with_for_update())
+        has = (await db.execute(select(func.count()).select_from(MfaMethod).where(MfaMethod.user_id == user_id))).scalar()
+        if has:
+            return False
+        if factor.kind == "auth_app":
+            db.add(MfaMethod(user_id=user_id, kind="auth_app", priority="default",
+                             secret_encrypted=services.accounts.box.encrypt(factor.totp_secret)))
+        elif factor.kind == "sms":
+            db.add(MfaMethod(user_id=user_id, kind="sms", priority="default", phone_number=factor.phone))
+            await db.execute(update(User).where(User.id == user_id).values(phone_number=factor.phone,
+                                                                           phone_number_verified=True))
+        elif factor.kind == "passkey":
+            db.add(MfaMethod(user_id=user_id, kind="passkey", priority="default"))
+            Passkeys.add_to(db, user_id, factor.passkey)
+        else:
+            raise ValueError(f"unknown second factor {factor.kind!r}")
+    return True
 
 
 async def default_mfa_kind(services, user_id: str) -> str | None:

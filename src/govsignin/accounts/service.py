@@ -34,6 +34,7 @@ class SignInFacts:
     methods: list[tuple[int, str, str, str | None]]  # (id, kind, priority, phone_number), by id
     recovery_codes_left: int
     reset_available_at: dt.datetime | None  # the newest pending lost-factor request's
+    email_verified: bool = True  # False: imported from a system that had not verified it
 
 
 def _sign_in_facts(where):
@@ -48,7 +49,7 @@ def _sign_in_facts(where):
     )
     return (
         select(User.id, User.internal_subject_id, User.email, codes_left, reset_at,
-               MfaMethod.id, MfaMethod.kind, MfaMethod.priority, MfaMethod.phone_number)
+               MfaMethod.id, MfaMethod.kind, MfaMethod.priority, MfaMethod.phone_number, User.email_verified)
         .outerjoin(MfaMethod, MfaMethod.user_id == User.id)
         .where(where)
         .order_by(MfaMethod.id)
@@ -97,7 +98,12 @@ class Accounts:
             return None
         first = rows[0]
         methods = [(r[5], r[6], r[7], r[8]) for r in rows if r[5] is not None]
-        return SignInFacts(first[0], first[1], first[2], methods, first[3] or 0, first[4])
+        return SignInFacts(first[0], first[1], first[2], methods, first[3] or 0, first[4], bool(first[9]))
+
+    async def confirm_email(self, user_id: str) -> None:
+        """The account's address is proven (a code sent to it came back)."""
+        async with self.sessionmaker() as db, db.begin():
+            await db.execute(update(User).where(User.id == user_id).values(email_verified=True))
 
     async def check_password(self, user: User | str | None, password: str) -> bool:
         """One argon2 verification whether or not the account exists (no timing oracle).

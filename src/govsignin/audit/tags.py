@@ -47,5 +47,8 @@ class EventTag(StrEnum):
     # Moving off legacy systems (migration/)
     LegacyAccountsImported = "migration:accounts:imported"
     LegacyHashesErased = "migration:hashes:erased"
+    LegacyEmailConfirmed = "account:email:confirmed"  # an imported address, proven at sign-in
+    LegacyAccountLinked = "migration:link:added"  # "link your old account", confirmed by the citizen
+    LegacyAccountUnlinked = "migration:link:removed"  # removed on the account pages
     # The trail itself (audit/retention.py)
     AuditEventsExpired = "audit:events:expired"

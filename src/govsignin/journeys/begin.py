@@ -47,7 +47,8 @@ async def begin_or_resume(request, services, client, auth: AuthorizationRequest)
     if session is None:
         session = sessions.new()
 
-    if session.signed_in and not _reauth_needed(session, auth):
+    # A link request is confirmed on a page (journeys/flows/legacy_link.py): never answered at once.
+    if session.signed_in and not _reauth_needed(session, auth) and not auth.link_legacy_id:
         if LEVELS.index(session.level) >= LEVELS.index(auth.credential_level):
             # The session carries the subject (set at sign-in; deleting the account ends its
             # sessions); a session from before it did reads it.

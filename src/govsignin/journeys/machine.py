@@ -46,6 +46,21 @@ def needs_sms_code(j) -> bool:
     return needs_second_factor(j) and j.mfa_kind == "sms"
 
 
+def no_second_factor(j) -> bool:
+    """The account has no second factor at all (imported without one): prepare_for_user says so
+    from the database, and the page that writes the first factor takes it away."""
+    return bool(j.data.get("no_second_factor"))
+
+
+def needs_factor_setup(j) -> bool:
+    """A Cl.Cm request, the password proven, and no factor to ask for: set one up now."""
+    return needs_second_factor(j) and j.password_verified and no_second_factor(j)
+
+
+def setting_up_factor(j) -> bool:
+    return j.password_verified and no_second_factor(j)
+
+
 def mfa_reset_ready(j) -> bool:  # a lost-factor waiting period has passed: set a new method
     return bool(j.data.get("mfa_reset_ready")) and j.password_verified
 
@@ -61,6 +76,10 @@ def uplift(j) -> bool:
 
 def signed_in_enough(j) -> bool:
     return level_met(j) and not j.reauth
+
+
+def uplift_setup(j) -> bool:
+    return uplift(j) and no_second_factor(j)
 
 
 def uplift_auth_app(j) -> bool:
@@ -83,8 +102,29 @@ def password_verified(j) -> bool:
     return j.password_verified
 
 
+def email_unconfirmed(j) -> bool:
+    """An imported account whose old system had not verified its address, not yet proven in this
+    journey (a code to the address at sign-in, or a password reset's, proves it)."""
+    return (bool(j.data.get("email_unverified")) and not j.fact(Fact.ACCOUNT_EMAIL)
+            and not j.fact(Fact.RESET_EMAIL))
+
+
+def confirming_email(j) -> bool:
+    return j.password_verified and bool(j.data.get("email_unverified"))
+
+
 def level_met(j) -> bool:
-    return j.password_verified and not needs_second_factor(j)
+    return j.password_verified and not needs_second_factor(j) and not email_unconfirmed(j)
+
+
+def link_pending(j) -> bool:
+    """The service asked to link its old account (journeys/flows/legacy_link.py), and the citizen
+    has not answered for the journey's account yet."""
+    return bool(j.request.get("link_legacy_id")) and not j.fact(Fact.LINK_ANSWERED)
+
+
+def may_finish(j) -> bool:
+    return level_met(j) and not link_pending(j)
 
 
 def both_factors(j) -> bool:
@@ -106,12 +146,23 @@ def may_change_codes(j) -> bool:
 
 S, E = State, Event
 
+# Where a proven password leads (and a confirmed address, for an account that needed one).
+AFTER_PASSWORD = [
+    (mfa_reset_ready, S.CHANGE_CODES),
+    (needs_auth_app_code, S.ENTER_AUTH_APP_CODE),
+    (needs_sms_code, S.ENTER_SMS_CODE),
+    (needs_factor_setup, S.GET_SECURITY_CODES),  # account creation's pages, for this account
+    (needs_second_factor, S.SECOND_FACTOR_NEEDED),
+    (None, S.AUTH_CODE),
+]
+
 TRANSITIONS: dict[State, dict[Event, list[tuple[Guard | None, State]]]] = {
     S.START: {
         E.BEGIN: [
             (signed_in_enough, S.AUTH_CODE),
             (uplift_auth_app, S.ENTER_AUTH_APP_CODE),
             (uplift_sms, S.ENTER_SMS_CODE),
+            (uplift_setup, S.GET_SECURITY_CODES),
             (uplift, S.SECOND_FACTOR_NEEDED),
             (reauthenticating_known_account, S.ENTER_PASSWORD),
             (reauthenticating, S.ENTER_EMAIL),
@@ -122,23 +173,25 @@ TRANSITIONS: dict[State, dict[Event, list[tuple[Guard | None, State]]]] = {
     S.ENTER_EMAIL: {
         # Whatever the email (an account with a passkey, one without, none): the same next page.
         E.EMAIL_ENTERED: [(None, S.ENTER_PASSWORD)],
-        E.PASSKEY_VERIFIED: [(None, S.AUTH_CODE)],
+        E.PASSKEY_VERIFIED: [(email_unconfirmed, S.CONFIRM_EMAIL), (None, S.AUTH_CODE)],
         E.EMAIL_BLOCKED: [(None, S.ACCOUNT_LOCKED)],
     },
     S.ENTER_PASSWORD: {
-        E.CREDENTIALS_VALIDATED: [
-            (mfa_reset_ready, S.CHANGE_CODES),
-            (needs_auth_app_code, S.ENTER_AUTH_APP_CODE),
-            (needs_sms_code, S.ENTER_SMS_CODE),
-            (needs_second_factor, S.SECOND_FACTOR_NEEDED),
-            (None, S.AUTH_CODE),
-        ],
+        # An address the old system never verified is confirmed first (docs/migration.md).
+        E.CREDENTIALS_VALIDATED: [(email_unconfirmed, S.CONFIRM_EMAIL), *AFTER_PASSWORD],
         # One Login: a failed reauthentication is login_required, not the block page.
         E.PASSWORD_LOCKED: [(reauthenticating, S.LOGIN_REQUIRED), (None, S.ACCOUNT_LOCKED)],
     },
     S.ENTER_AUTH_APP_CODE: {
         E.MFA_CODE_VERIFIED: [(None, S.AUTH_CODE)],
         E.CODE_LOCKED: [(reauthenticating, S.LOGIN_REQUIRED), (None, S.SECURITY_CODE_LOCKED)],
+    },
+    S.CONFIRM_EMAIL: {
+        E.ACCOUNT_EMAIL_CONFIRMED: AFTER_PASSWORD,
+        # Dead ends, not the second factor's block page: its way on (the lost-factor route) would
+        # pass by this page.
+        E.CODE_ENTRY_BLOCKED: [(None, S.CODE_ENTERED_TOO_MANY)],
+        E.CODE_REQUESTS_BLOCKED: [(None, S.CODE_REQUESTED_TOO_MANY)],
     },
     S.SECOND_FACTOR_NEEDED: {},
     S.ACCOUNT_LOCKED: {},
@@ -152,6 +205,7 @@ PROVES: dict[Event, frozenset[Fact]] = {
     E.CREDENTIALS_VALIDATED: frozenset({Fact.PASSWORD}),
     E.PASSKEY_VERIFIED: frozenset({Fact.PASSWORD, Fact.SECOND_FACTOR}),
     E.MFA_CODE_VERIFIED: frozenset({Fact.SECOND_FACTOR}),
+    E.ACCOUNT_EMAIL_CONFIRMED: frozenset({Fact.ACCOUNT_EMAIL}),
 }
 
 # Each page's precondition (a page not listed needs only to be where the journey is).
@@ -160,7 +214,8 @@ REQUIRES: dict[State, Guard] = {
     S.ENTER_AUTH_APP_CODE: password_verified,
     S.ENTER_SMS_CODE: password_verified,
     S.SECOND_FACTOR_NEEDED: password_verified,
-    S.AUTH_CODE: level_met,
+    S.CONFIRM_EMAIL: confirming_email,
+    S.AUTH_CODE: may_finish,
 }
 
 # Navigation links: target page → {state the link is shown on: event a GET of the target fires}.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from govsignin.journeys.pages import create_account, finish, passkey_sign_in, recovery, sign_in
+from govsignin.journeys.pages import confirm_email, create_account, finish, legacy_link, passkey_sign_in, recovery, sign_in
 
 GET, BOTH = ["GET"], ["GET", "POST"]
 
@@ -19,7 +19,9 @@ def sign_in_routes() -> list:
         Route("/account-locked", sign_in.account_locked, methods=GET),
         Route("/security-code-invalid", sign_in.security_code_locked, methods=GET),
         Route("/second-factor-needed", sign_in.second_factor_needed, methods=GET),
+        Route("/check-your-email-sign-in", confirm_email.check_your_email_sign_in, methods=BOTH),
         Route("/login-required", sign_in.login_required, methods=GET),
+        Route("/link-your-account", legacy_link.link_your_account, methods=BOTH),
         Route("/auth-code", finish.auth_code, methods=GET),
     ]
 

@@ -19,10 +19,12 @@ class State(StrEnum):
     ENTER_AUTH_APP_CODE = "enter-authenticator-app-code"
     ENTER_SMS_CODE = "enter-code"
     SECOND_FACTOR_NEEDED = "second-factor-needed"
+    CONFIRM_EMAIL = "check-your-email-sign-in"  # an imported account whose old system had not verified it
     ACCOUNT_LOCKED = "account-locked"
     SECURITY_CODE_LOCKED = "security-code-invalid"
     LOGIN_REQUIRED = "login-required"  # a failed reauthentication: back to the service, no page
     AUTH_CODE = "auth-code"  # hand back to the protocol (or to the account pages)
+    LINK_ACCOUNT = "link-your-account"  # a service asked to link its old account: confirm it
     # Creating an account
     ENTER_EMAIL_CREATE = "enter-email-create"
     CHECK_YOUR_EMAIL = "check-your-email"
@@ -67,6 +69,7 @@ class Event(StrEnum):
     PASSWORD_LOCKED = "PASSWORD_LOCKED"
     MFA_CODE_VERIFIED = "MFA_CODE_VERIFIED"
     CODE_LOCKED = "CODE_LOCKED"
+    ACCOUNT_EMAIL_CONFIRMED = "ACCOUNT_EMAIL_CONFIRMED"  # a code sent to the account's address came back
     # Creating an account
     CREATE_CHOSEN = "CREATE_CHOSEN"
     EMAIL_CODE_SENT = "EMAIL_CODE_SENT"
@@ -77,6 +80,7 @@ class Event(StrEnum):
     PASSKEY_CHOSEN = "PASSKEY_CHOSEN"
     PHONE_CODE_SENT = "PHONE_CODE_SENT"
     ACCOUNT_WRITTEN = "ACCOUNT_WRITTEN"
+    FACTOR_ADDED = "FACTOR_ADDED"  # an existing account's first second factor, written
     CONTINUED = "CONTINUED"
     CODE_ENTRY_BLOCKED = "CODE_ENTRY_BLOCKED"
     CODE_REQUESTS_BLOCKED = "CODE_REQUESTS_BLOCKED"
@@ -95,6 +99,9 @@ class Event(StrEnum):
     LOST_EMAIL_VERIFIED = "LOST_EMAIL_VERIFIED"
     NEW_METHOD_SET = "NEW_METHOD_SET"
     CONTINUE = "CONTINUE"
+    # Linking an old account
+    LINK_CONFIRMED = "LINK_CONFIRMED"
+    LINK_DECLINED = "LINK_DECLINED"
 
 
 class Fact(StrEnum):
@@ -102,4 +109,6 @@ class Fact(StrEnum):
 
     PASSWORD = "password"  # the password, or a passkey with user verification in its place
     SECOND_FACTOR = "second_factor"
-    RESET_EMAIL = "reset_email"  # a code sent to the account's address came back
+    RESET_EMAIL = "reset_email"  # a code sent to the account's address came back (a reset)
+    ACCOUNT_EMAIL = "account_email"  # the same at sign-in: the account's address is confirmed
+    LINK_ANSWERED = "link_answered"  # the citizen said yes or no to linking the service's old account

@@ -5,6 +5,7 @@ from __future__ import annotations
 from govsignin.accounts.mfa import second_factor_methods
 from govsignin.accounts.service_uses import service_uses
 from govsignin.manage.common import Account, open_account
+from govsignin.manage.legacy_links import linked_old_accounts
 
 
 async def services_used(account: Account) -> list[dict]:
@@ -25,4 +26,5 @@ async def home(request):
         request, "manage/home.html",
         services_used=await services_used(account),
         methods=await second_factor_methods(services, user.id),
+        old_accounts=await linked_old_accounts(account),
     )

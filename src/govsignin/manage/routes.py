@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from govsignin.manage import activity, factors, home, leave, password, security
+from govsignin.manage import activity, factors, home, leave, legacy_links, password, security
 from govsignin.ratelimit import limit_account_posts
 
 GET, BOTH = ["GET"], ["GET", "POST"]
@@ -42,6 +42,7 @@ def _routes() -> list:
         Route("/account/remove-backup-method", factors.remove_backup_method, methods=BOTH),
         Route("/account/activity-history", activity.activity_history, methods=GET),
         Route("/account/activity-history/report-activity", activity.report_activity, methods=BOTH),
+        Route("/account/remove-old-account", legacy_links.remove_old_account, methods=["POST"]),
         Route("/account/global-logout", leave.global_logout, methods=BOTH),
         Route("/account/delete-account", leave.delete_account_page, methods=BOTH),
     ]

@@ -25,6 +25,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "((code)) is your ((service)) security code. It expires in 15 minutes. Do not share it with anyone.",
         "cy": "((code)) yw eich cod diogelwch ((service)). Mae'n dod i ben mewn 15 munud. Peidiwch â'i rannu gydag unrhyw un.",
     },
+    "email-code-sign-in": {  # an imported account's address, confirmed at its first sign-in
+        "en": "((code)) is your security code to confirm the email address of your ((service)) account. It expires in 15 minutes. Do not share it with anyone.",
+        "cy": "((code)) yw eich cod diogelwch i gadarnhau cyfeiriad e-bost eich cyfrif ((service)). Mae'n dod i ben mewn 15 munud. Peidiwch â'i rannu gydag unrhyw un.",
+    },
     "account-created": {
         "en": "You've created your ((service)) account. You can use it to sign in to other government services. If you did not create it, contact us.",
         "cy": "Rydych wedi creu eich cyfrif ((service)). Gallwch ei ddefnyddio i fewngofnodi i wasanaethau eraill y llywodraeth. Os na wnaethoch ei greu, cysylltwch â ni.",

@@ -47,7 +47,7 @@ async def import_report(engine, list_unlinked: bool = False) -> dict:
         )
         .select_from(_LEGACY)
         .outerjoin(_PASSWORD, _PASSWORD.user_id == _LEGACY.user_id)
-        .where(_LEGACY.state == LINKED)
+        .where(_LEGACY.state == LINKED, _LEGACY.row_number > 0)  # row 0: linked by the citizen, not imported
     )
     async with engine.connect() as conn:
         imported, upgraded, signed_in, pending, erased = (await conn.execute(linked)).one()

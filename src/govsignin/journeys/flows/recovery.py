@@ -14,6 +14,7 @@ from govsignin.journeys.machine import (
     both_factors,
     extend,
     may_change_codes,
+    needs_factor_setup,
     needs_second_factor,
     password_verified,
     reauthenticating,
@@ -97,7 +98,8 @@ extend(
             E.RESET_MFA_VERIFIED: [(None, S.RESET_PASSWORD)],
             E.CODE_LOCKED: CODE_LOCKED,  # the account's shared code block (2 hours)
         },
-        S.RESET_PASSWORD: {E.PASSWORD_RESET: [(needs_second_factor, S.SECOND_FACTOR_NEEDED), (None, S.AUTH_CODE)]},
+        S.RESET_PASSWORD: {E.PASSWORD_RESET: [(needs_factor_setup, S.GET_SECURITY_CODES),
+                                              (needs_second_factor, S.SECOND_FACTOR_NEEDED), (None, S.AUTH_CODE)]},
         S.RESET_TOO_MANY: {},
         S.RECOVERY_CODE_LOCKED: {},
         # Lost second factor.

@@ -30,6 +30,7 @@ from govsignin.accounts.registration import SecondFactor, create_account, sms_ph
 from govsignin.accounts.service import AccountExists, normalise_email
 from govsignin.audit.tags import EventTag
 from govsignin.journeys.flows.create_account import Event, State
+from govsignin.journeys.machine import setting_up_factor
 from govsignin.journeys.pages.common import Page, advance, expired, go, open_page
 from govsignin.journeys.pages.sign_in import EMAIL
 from govsignin.messaging.limits import Refusal, cannot_send_sms_page, sms_country_problem
@@ -179,6 +180,8 @@ async def get_security_codes(request):
     if not isinstance(page, Page):
         return page
     template = T + "get-security-codes.html"
+    if setting_up_factor(page.journey):  # an existing account's first factor: its own address
+        _data(page).setdefault("email", page.journey.email)
     if request.method == "GET":
         return page.render(request, template, choice=_data(page).get("choice"))
     choice = page.form.get("choice", "")
@@ -330,6 +333,10 @@ async def create_passkey(request):
 
 async def _create(request, page: Page, factor: SecondFactor, totp_step: int | None = None):
     services, journey, data = page.services, page.journey, _data(page)
+    if setting_up_factor(journey):  # not a new account: the journey's own, password proven
+        from govsignin.journeys.pages.first_factor import write_first_factor
+
+        return await write_first_factor(request, page, factor, totp_step)
     try:
         user = await create_account(services, email=data["email"], password_hash=data["password_hash"], factor=factor)
     except AccountExists:  # made meanwhile in another journey: this one cannot finish

@@ -83,10 +83,14 @@ def default_kind(facts) -> str | None:
 async def prepare_for_user(services, journey, facts=None) -> None:
     """Fill in what the recovery guards need once the account is known (enter-email, begin).
     `facts` (Accounts.sign_in_facts) saves reading the account's methods again."""
-    for key in ("methods", "mfa_reset_ready", "mfa_reset_pending"):
+    for key in ("methods", "mfa_reset_ready", "mfa_reset_pending", "email_unverified", "no_second_factor"):
         journey.data.pop(key, None)
     if not journey.user_id:
         return
+    if facts is not None and not facts.email_verified:  # imported unverified: a code first (machine.py)
+        journey.data["email_unverified"] = True
+    if facts is not None and not facts.methods:  # imported without one: set one up at Cl.Cm (machine.py)
+        journey.data["no_second_factor"] = True
     if facts is not None:  # the same answers as the queries below, from the one read
         methods = sorted((Method(i, k, p, _phone_hint(phone)) for i, k, p, phone in facts.methods
                           if k in ("auth_app", "sms")), key=lambda m: m.priority != "default")

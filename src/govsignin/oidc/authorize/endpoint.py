@@ -15,6 +15,7 @@ from govsignin.oidc.authorize.checks.check_claims import check_claims
 from govsignin.oidc.authorize.checks.check_client import check_client
 from govsignin.oidc.authorize.checks.check_client_active import check_client_active
 from govsignin.oidc.authorize.checks.check_hints import check_hints
+from govsignin.oidc.authorize.checks.check_legacy_link import check_legacy_link
 from govsignin.oidc.authorize.checks.check_jar_required import check_jar_required
 from govsignin.oidc.authorize.checks.check_max_age import check_max_age
 from govsignin.oidc.authorize.checks.check_nonce import check_nonce
@@ -61,6 +62,7 @@ AFTER_REDIRECT_IS_PROVEN = (
     check_max_age,
     check_pkce,
     check_hints,
+    check_legacy_link,
     check_channel,
     check_jar_required,
     check_ui_locales,

@@ -26,6 +26,7 @@ class AuthorizationRequest:
     code_challenge: str | None = None
     login_hint: str | None = None
     id_token_hint_sub: str | None = None  # reauthentication (JAR only)
+    link_legacy_id: str | None = None  # "link your old account": the service's own legacy id (JAR only)
     channel: str = "web"
 
     def to_dict(self) -> dict[str, Any]:
