@@ -26,7 +26,6 @@ from starlette.staticfiles import StaticFiles
 
 from govsignin.config import Settings, check_production, get_settings
 from govsignin.devissuers.mount import dev_issuer_routes
-from govsignin.identity.service import did_json
 from govsignin.journeys.routes import journey_routes
 from govsignin.manage.routes import manage_routes
 from govsignin.oidc.authorize.endpoint import authorize
@@ -75,7 +74,7 @@ def routes(settings: Settings) -> list:
         Route("/", pages.home, methods=GET),
         Route("/.well-known/openid-configuration", static_json(discovery_document(settings), 86400), methods=GET),
         Route("/.well-known/jwks.json", jwks, methods=GET),
-        Route("/.well-known/did.json", did_json, methods=GET),
+        Route("/.well-known/did.json", _did_json, methods=GET),
         Route("/trustmark", static_json(trustmark(settings), 86400), methods=GET),
         Route("/authorize", limit_authorize(authorize) if ratelimit_enabled(settings) else authorize, methods=BOTH),
         Route("/token", token, methods=POST),
@@ -257,6 +256,13 @@ def freeze_startup_heap() -> None:
     made so far is collected first so that none of it is kept for good."""
     gc.collect()
     gc.freeze()
+
+
+async def _did_json(request):
+    """GET /.well-known/did.json (identity/service.did_json, imported on first use)."""
+    from govsignin.identity.service import did_json
+
+    return await did_json(request)
 
 
 def create_app(

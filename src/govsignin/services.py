@@ -17,7 +17,6 @@ from govsignin.audit.service import Audit
 from govsignin.db.hot import release
 from govsignin.config import Settings
 from govsignin.db.engine import create_engine, create_sessionmaker
-from govsignin.identity.service import Identity
 from govsignin.journeys.journey import Journeys
 from govsignin.keys.service import KeyService
 from govsignin.messaging.service import Messages, create_messages
@@ -43,10 +42,20 @@ class Services:
     journeys: Journeys
     audit: Audit
     messages: Messages
-    identity: Identity
     templates: object = None
     worker_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     backchannel: InFlight = field(default_factory=InFlight)  # this worker's deliveries under way
+    _identity: object = field(default=None, repr=False)
+
+    @property
+    def identity(self):
+        """Identity proving (identity/service.Identity), built on first use: a worker that never
+        proves an identity or serves did.json does not carry its modules (~1 MiB)."""
+        if self._identity is None:
+            from govsignin.identity.service import Identity
+
+            self._identity = Identity(self.settings, self.sessionmaker, self.store)
+        return self._identity
 
     async def ensure_keys(self) -> None:
         """Both key rings: the token keys (JWKS) and the core identity key (did.json)."""
@@ -61,7 +70,8 @@ class Services:
         if close:
             await close()
         await release(self.engine)  # the connections the hot paths keep (db/hot.py)
-        await self.identity.close()
+        if self._identity is not None:
+            await self._identity.close()
         await self.engine.dispose()
         self.accounts.passwords.pool.shutdown(wait=False)  # idle hashing threads end with the app
 
@@ -86,7 +96,6 @@ def build_services(settings: Settings, with_templates: bool = True) -> Services:
         journeys=Journeys(settings, store, sessions),
         audit=Audit(engine),
         messages=create_messages(settings, sessionmaker),
-        identity=Identity(settings, sessionmaker, store),
     )
     if with_templates:
         from govsignin.web.templating import Templates
