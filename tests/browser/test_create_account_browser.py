@@ -162,3 +162,36 @@ async def test_create_an_account_with_a_passkey(live_server, registered, context
     redirected, state = await authorize(page, live_server, registered)
     await page.get_by_role("button", name="Sign in", exact=True).click()
     assert await got_code(redirected, state)
+
+
+async def test_an_unfinished_account_creation_never_lends_its_second_factor(live_server, registered, context, page):
+    """The security review's browser-only reproduction: create an account with your own mailbox
+    and an authenticator app, stop on "You've created your account", open /sign-in-or-create and
+    sign in with a victim's email and password. The victim's own second factor is asked for, and
+    no code reaches the service."""
+    victim = f"victim-{secrets.token_hex(5)}@example.com"
+    live_server.cli("accounts", "add", "--email", victim, "--password", PASSWORD, "--totp-secret", pyotp.random_base32())
+    mine = f"attacker-{secrets.token_hex(5)}@example.com"
+    redirected, _state = await create_until_security_codes(page, live_server, registered, mine)
+    await page.get_by_label("Authenticator app for smartphone, tablet or computer").check()
+    await page.get_by_role("button", name="Continue", exact=True).click()
+    await page.wait_for_url("**/setup-authenticator-app")
+    totp = pyotp.TOTP((await page.locator("#secret-key").inner_text()).replace(" ", ""))
+    if totp.interval - time.time() % totp.interval < 3:
+        await asyncio.sleep(3.5)
+    await page.get_by_label("Enter the 6 digit security code shown in your authenticator app").fill(totp.now())
+    await page.get_by_role("button", name="Continue", exact=True).click()
+    await page.wait_for_url("**/account-created")  # don't press Continue
+
+    await page.goto(f"{live_server.url}/sign-in-or-create")
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.wait_for_url("**/enter-email")
+    await page.get_by_label("Email address").fill(victim)
+    await page.get_by_role("button", name="Continue", exact=True).click()
+    await page.wait_for_url("**/enter-password")
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Continue", exact=True).click()
+    await page.wait_for_url("**/enter-authenticator-app-code")
+    await page.goto(f"{live_server.url}/auth-code")  # straight to the code: sent back to the factor
+    await page.wait_for_url("**/enter-authenticator-app-code")
+    assert not redirected.done()
