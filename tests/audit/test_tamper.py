@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from govsignin.audit.chain import event_hash
 from govsignin.audit.models import AuditEvent
