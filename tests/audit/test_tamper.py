@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from govsignin.audit.chain import event_hash
 from govsignin.audit.models import AuditEvent
-from govsignin.audit.service import verify_chain
+from govsignin.audit.verify import verify_chain
 from govsignin.audit.tags import EventTag
 from tests.audit.conftest import run_raw
 

@@ -22,7 +22,8 @@ def audit_verify(
     as_json: JsonOpt = False,
 ):
     """Recompute the hash chain from the first event (or its checkpoint) to the head; exit 3 at the first break."""
-    from govsignin.audit.service import ChainHeadMissing, verify_chain
+    from govsignin.audit.append import ChainHeadMissing
+    from govsignin.audit.verify import verify_chain
 
     async def go(services):
         try:
@@ -60,7 +61,7 @@ def audit_export(
     """Stream events as NDJSON on stdout (one JSON object per line, in chain order), --json or not."""
     import datetime as dt
 
-    from govsignin.audit.service import iter_events
+    from govsignin.audit.export import iter_events
 
     after_time = None
     if since_time is not None:
@@ -89,7 +90,7 @@ def audit_export(
 def audit_checkpoint(as_json: JsonOpt = False):
     """Record a checkpoint (seq and hash) at the chain head; events up to it can later be expired."""
     from govsignin.audit.retention import RetentionRefused, record_checkpoint
-    from govsignin.audit.service import ChainHeadMissing
+    from govsignin.audit.append import ChainHeadMissing
 
     async def go(services):
         try:
@@ -111,7 +112,7 @@ def audit_expire(
 ):
     """Delete the oldest events up to a checkpoint, if all are older than the period (one transaction)."""
     from govsignin.audit.retention import RetentionRefused, expire
-    from govsignin.audit.service import ChainHeadMissing
+    from govsignin.audit.append import ChainHeadMissing
 
     days = positive_days(older_than)
 
