@@ -15,12 +15,12 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/govsignin
 ENV PATH=/opt/govsignin/bin:$PATH
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY src ./src
 # The .mo catalogue is built, not committed (as `make install` does); it ships as package data.
-RUN pip install "babel>=2.14" \
+RUN pip install -c requirements.lock "babel>=2.14" \
  && pybabel compile -d src/govsignin/translations -D messages \
- && pip install .
+ && pip install -c requirements.lock .
 
 # --- 3. Runtime --------------------------------------------------------------------------------
 FROM python:3.11-slim

@@ -25,11 +25,18 @@ translations: install ## extract new strings into the catalogue (then translate 
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o src/govsignin/translations/messages.pot src/govsignin
 	$(BIN)/pybabel update -i src/govsignin/translations/messages.pot -d src/govsignin/translations -D messages
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every installed version (`make lock` rewrites it from the venv).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,demo]'
+	$(BIN)/pip install -q -c requirements.lock -e '.[test,demo]'
 	touch $@
+
+lock: ## rewrite requirements.lock from the installed venv (after changing pyproject.toml)
+	$(BIN)/pip freeze --exclude-editable > requirements.lock
+
+lint: install ## ruff check (the rule selection is in pyproject.toml)
+	$(BIN)/ruff check src tests bench demo
 
 $(NODE_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -60,4 +67,4 @@ endif
 bench: install ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.run
 
-.PHONY: translations help install chromium relying-parties run test bench
+.PHONY: translations help install lock lint chromium relying-parties run test bench

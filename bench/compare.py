@@ -377,7 +377,7 @@ def table(result: dict) -> str:
         if name == "cpu_ratio":
             continue
         for op in STATIC:
-            l = lat[op]
+            l = lat[op]  # noqa: E741  (the row of latencies)
             lines.append(f"{name} {op} at {result['sizes']['connections']} connections"
                          f"{' (server on one core)' if lat['pinned'] else ''}: p50 {l['p50_ms']} ms, "
                          f"p99 {l['p99_ms']} ms, {l['rps']} req/s, {l['cpu_ms_per_req']} CPU ms/req")

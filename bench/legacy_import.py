@@ -172,7 +172,7 @@ async def sign_in_costs(services, repeats: int = 15) -> dict:
     tag = uuid.uuid4().hex[:8]
     rows, kinds = [], []
     for kind, make in schemes.items():
-        for n in range(repeats):
+        for _ in range(repeats):
             rows.append({"email": f"first-{tag}-{len(rows)}@example.com", "email_verified": True, "password_hash": make()})
             kinds.append(kind)
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()

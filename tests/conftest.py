@@ -7,8 +7,6 @@ Every test that touches storage runs twice: on embedded SQLite and on PostgreSQL
 from __future__ import annotations
 
 import importlib.util
-import os
-from pathlib import Path
 
 import httpx
 import pytest

@@ -83,15 +83,15 @@ class Settings:
     environment variable GOVSIGNIN_<FIELD> (any case), else its default; extra names are ignored.
     (A dataclass rather than pydantic-settings, which cost ~10 MiB of memory in every worker.)"""
 
-    env: Literal["development", "test", "production"] = "development"
-    database_url: str = "sqlite+aiosqlite:///var/govsignin.db"
-    redis_url: str | None = None
+    env: Literal["development", "test", "production"] = Field(default="development", description="`production` refuses to start while an insecure default is in force")
+    database_url: str = Field(default="sqlite+aiosqlite:///var/govsignin.db", description="SQLAlchemy async URL; PostgreSQL (postgresql+asyncpg://) in production")
+    redis_url: str | None = Field(default=None, description="When set, sessions, journeys, codes, tokens, counters and replay caches live in Redis")
     issuer: str | None = Field(
         default=None, description="Exact issuer; defaults to http://localhost:<port>"
     )
-    port: int = 8000
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    port: int = Field(default=8000, description="Port for `serve` (also --port)")
+    db_pool_size: int = Field(default=10, description="PostgreSQL connections kept per worker")
+    db_max_overflow: int = Field(default=10, description="PostgreSQL connections a worker may open beyond the pool")
     db_hot_connections: int = Field(
         default=4,
         description="Of each worker's pool, the connections kept by the hot paths (sign-in reads, audit appends, the store without Redis)",
@@ -116,30 +116,30 @@ class Settings:
     )
 
     # Lifetimes (One Login's numbers)
-    code_ttl: int = 300
-    access_token_ttl: int = 180
-    id_token_ttl: int = 120
-    session_idle_seconds: int = 3600
-    journey_ttl: int = 3600
+    code_ttl: int = Field(default=300, description="Lifetime of an authorization code, in seconds")
+    access_token_ttl: int = Field(default=180, description="Lifetime of an access token, in seconds")
+    id_token_ttl: int = Field(default=120, description="Lifetime of an ID token, in seconds")
+    session_idle_seconds: int = Field(default=3600, description="The sign-in session's idle timeout, in seconds")
+    journey_ttl: int = Field(default=3600, description="Lifetime of one sign-in or registration journey, in seconds")
     pre_sign_in_seconds: int = Field(
         default=900,
         description="How long a browser session that only visited /authorize is kept, until its first form post "
         "(then session_idle_seconds): an anonymous /authorize costs the store this long at most",
     )
-    logout_token_ttl: int = 120
-    client_assertion_max_lifetime: int = 3600
+    logout_token_ttl: int = Field(default=120, description="Lifetime of a back-channel logout token, in seconds")
+    client_assertion_max_lifetime: int = Field(default=3600, description="Longest lifetime (exp - iat) of a private_key_jwt client assertion, in seconds")
     request_object_max_lifetime: int = Field(
         default=3600,
         description="Longest lifetime (exp - iat) of a signed request object at /authorize, in seconds",
     )
-    clock_skew: int = 30
+    clock_skew: int = Field(default=30, description="Seconds of clock difference allowed when checking exp, iat and nbf")
 
     # Lockouts (onelogin-contract.md §2)
-    max_password_retries: int = 6
-    max_code_retries: int = 6
-    lockout_seconds: int = 7200
-    code_retry_count_ttl: int = 900
-    max_reset_password_requests: int = 6  # then 15 minutes (onelogin-contract.md §2)
+    max_password_retries: int = Field(default=6, description="Wrong passwords before the account's sign-in is locked for lockout_seconds")
+    max_code_retries: int = Field(default=6, description="Wrong security codes before that kind of code is locked for lockout_seconds")
+    lockout_seconds: int = Field(default=7200, description="How long a password or code lockout lasts (2 h)")
+    code_retry_count_ttl: int = Field(default=900, description="How long wrong security codes are counted towards max_code_retries, in seconds")
+    max_reset_password_requests: int = Field(default=6, description="Password-reset emails one account may request before a 15-minute block")
     max_consecutive_failures: int = Field(
         default=100,
         description="Consecutive wrong passwords, or wrong second-factor codes, on one account before its sign-in "
@@ -156,9 +156,9 @@ class Settings:
 
     # Passwords: OWASP's argon2id parameters, never weakened for speed (production refuses less
     # than OWASP_ARGON2ID_FLOORS; development and tests may, to keep the suite quick)
-    argon2_time_cost: int = 2
-    argon2_memory_kib: int = 19456
-    argon2_parallelism: int = 1
+    argon2_time_cost: int = Field(default=2, description="argon2id iterations (production refuses less than OWASP's minimum)")
+    argon2_memory_kib: int = Field(default=19456, description="argon2id memory in KiB (production refuses less than OWASP's minimum)")
+    argon2_parallelism: int = Field(default=1, description="argon2id lanes")
     argon2_threads: int = Field(
         default=0,
         description="Hashing threads per worker (each keeps one 19 MiB block); 0: the cores divided among the workers",
@@ -178,8 +178,8 @@ class Settings:
     )
 
     # Messaging
-    messaging: Literal["outbox", "notify"] = "outbox"
-    notify_api_key: str | None = None
+    messaging: Literal["outbox", "notify"] = Field(default="outbox", description="outbox keeps messages in the database (development); notify sends them through GOV.UK Notify")
+    notify_api_key: str | None = Field(default=None, description="GOV.UK Notify API key (messaging=notify)")
     notify_template_ids: dict[str, str] = Field(
         default_factory=dict,
         description='JSON: {"<template>:<lang>": "<Notify template id>"}, e.g. {"email-code:en": "…"}',
@@ -222,7 +222,7 @@ class Settings:
         default=10.0,
         description="Overall deadline of one back-channel logout delivery (connect, send, answer), in seconds",
     )
-    backchannel_max_attempts: int = 8
+    backchannel_max_attempts: int = Field(default=8, description="Deliveries of one back-channel logout token before it is given up")
     backchannel_per_service: int = Field(
         default=4, description="Back-channel logout deliveries in flight at once to one service"
     )
@@ -234,12 +234,12 @@ class Settings:
         default=30.0,
         description="After a service's JWKS URI fails, its keys are not fetched again for this long (assertions fail at once)",
     )
-    worker_poll_seconds: float = 2.0
+    worker_poll_seconds: float = Field(default=2.0, description="How often the background workers (messages, back-channel logout) look for work, in seconds")
 
     cookie_secure: bool | None = Field(
         default=None, description="Secure cookies; defaults to true when the issuer is https"
     )
-    service_name: str = "GOV.UK Sign In"
+    service_name: str = Field(default="GOV.UK Sign In", description="The name shown on pages and in authenticator apps")
     subject_salt: str = Field(
         default="development-only-subject-salt",
         description="Salt for pairwise subs. Set once and never change it: subs derive from it",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from govsignin.accounts.lockout import Lockouts
 from govsignin.accounts.service import Accounts
 from govsignin.accounts.sessions import Sessions
-from govsignin.audit.service import Audit
+from govsignin.audit.append import Audit
 from govsignin.db.hot import release
 from govsignin.config import Settings
 from govsignin.db.engine import create_engine, create_sessionmaker

@@ -1,6 +1,6 @@
 """The serving process: uvicorn with `govsignin.asgi:app`, and nothing of the command line.
 
-`govsignin serve` prepares the database (cli.py), then replaces itself (exec, same process id)
+`govsignin serve` prepares the database (cli/serve.py), then replaces itself (exec, same process id)
 with `python -m govsignin.serving HOST PORT WORKERS KEEP_ALIVE`, so the process that serves (with one
 worker, the worker; with more, uvicorn's supervisor) does not carry typer, click, rich and
 pydantic (~12 MiB). docs/performance.md ("Memory per worker") has the figures.

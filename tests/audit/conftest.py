@@ -37,7 +37,7 @@ class Scratch:
         self.audit = None
 
     async def migrate(self, revision: str = "head") -> None:
-        from govsignin.audit.service import Audit
+        from govsignin.audit.append import Audit
         from govsignin.db import migrate
         from govsignin.db.engine import create_engine
 

@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from govsignin.audit.service import Audit, chain_head, iter_events, verify_chain
+from govsignin.audit.append import Audit
+from govsignin.audit.export import iter_events
+from govsignin.audit.verify import chain_head, verify_chain
 from govsignin.audit.tags import EventTag
 from tests.audit.conftest import run_raw, start_writer
 

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from govsignin.audit.chain import personal_digest
 from govsignin.audit.models import AuditCheckpoint, AuditEvent, AuditPersonal
 from govsignin.audit.retention import expire, record_checkpoint
-from govsignin.audit.service import iter_events, verify_chain
+from govsignin.audit.export import iter_events
+from govsignin.audit.verify import verify_chain
 from govsignin.audit.tags import EventTag
 from tests.audit.conftest import run_raw
 from tests.audit.test_retention import OLD, record

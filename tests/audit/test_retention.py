@@ -14,11 +14,14 @@ import pytest
 from sqlalchemy import bindparam as sa_bind, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from govsignin.audit import service as audit_service
+from govsignin.audit import append as audit_append
+from govsignin.audit import export as audit_export
+from govsignin.audit import verify as audit_verify
 from govsignin.audit.chain import event_hash
 from govsignin.audit.models import AuditCheckpoint, AuditEvent
 from govsignin.audit.retention import expire, record_checkpoint
-from govsignin.audit.service import iter_events, verify_chain
+from govsignin.audit.export import iter_events
+from govsignin.audit.verify import verify_chain
 from govsignin.audit.tags import EventTag
 from tests.audit.conftest import run_raw, start_writer
 from tests.audit.test_tamper import without_append_only
@@ -32,7 +35,7 @@ OLD = NOW - dt.timedelta(days=400)
 
 async def record(db, count: int, *, at: dt.datetime | None = None, label: str = "e") -> None:
     """`count` events, recorded as if at `at` (the clock the audit service reads)."""
-    with patch.object(audit_service, "utcnow", (lambda: at) if at else audit_service.utcnow):
+    with patch.object(audit_append, "utcnow", (lambda: at) if at else audit_append.utcnow):
         for n in range(count):
             await db.audit.record(EventTag.LoginSuccess, user_id=f"{label}-{n}", client_id="svc", ip="10.0.0.1", n=n)
 
@@ -69,7 +72,7 @@ async def test_checkpoint_records_the_head_once(scratch):
     out = cli(scratch, "checkpoint", "--json")
     assert out.returncode == 0, out.stderr
     first = json.loads(out.stdout)
-    head_seq, head_hash = await audit_service.chain_head(scratch.engine)
+    head_seq, head_hash = await audit_verify.chain_head(scratch.engine)
     assert (first["seq"], first["hash"], first["new"]) == (head_seq, head_hash, True) == (5, head_hash, True)
 
     again = json.loads(cli(scratch, "checkpoint", "--json").stdout)
@@ -289,7 +292,7 @@ async def test_expire_while_other_processes_append(scratch):
     run = uuid.uuid4().hex
     writers = [await start_writer(scratch.url, PER_WRITER, run, f"proc{i}") for i in range(2)]
     try:
-        while (await audit_service.chain_head(scratch.engine))[0] < 45:  # they are appending
+        while (await audit_verify.chain_head(scratch.engine))[0] < 45:  # they are appending
             await asyncio.sleep(0.01)
         report = await expire(scratch.engine, older_than_days=365)
         await record(scratch, 10, label="in-process")
@@ -309,7 +312,7 @@ async def test_verify_follows_an_expiry_that_runs_while_it_walks(scratch):
     await record(scratch, 6, at=OLD)
     await record_checkpoint(scratch.engine)
     await record(scratch, 4)
-    batches = audit_service._batches
+    batches = audit_export.event_batches
 
     async def expire_after_the_first_batch(engine, where, batch_size):
         first = True
@@ -319,7 +322,7 @@ async def test_verify_follows_an_expiry_that_runs_while_it_walks(scratch):
                 first = False
                 assert (await expire(engine, older_than_days=365))["deleted"] == 6
 
-    with patch.object(audit_service, "_batches", expire_after_the_first_batch):
+    with patch.object(audit_export, "event_batches", expire_after_the_first_batch):
         report = await verify_chain(scratch.engine, batch_size=3)
     assert report["ok"], report
     assert (await verify_chain(scratch.engine))["from_checkpoint"]["seq"] == 6

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from govsignin.audit.chain import event_hash
 from govsignin.audit.models import AuditEvent
-from govsignin.audit.service import verify_chain
+from govsignin.audit.verify import verify_chain
 from govsignin.audit.tags import EventTag
 from tests.audit.conftest import run_raw
 

@@ -8,7 +8,7 @@ import sys
 
 
 async def main(url: str, count: int, run: str, writer: str) -> None:
-    from govsignin.audit.service import Audit
+    from govsignin.audit.append import Audit
     from govsignin.audit.tags import EventTag
     from govsignin.config import Settings
     from govsignin.db.engine import create_engine

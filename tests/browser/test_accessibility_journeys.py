@@ -329,7 +329,7 @@ async def test_lockout_pages(live_server, registered, context, page, lang, walk_
 
         async def step(action=action):
             if action == "wrong":
-                await w.fill("#code", "000000" if last_code(live_server, email) != "000000" else "111111")
+                await w.fill("#code", "000000" if last_code(live_server, email) != "000000" else "111111")  # noqa: B023
                 await w.submit()
             else:  # "Send the code again", inside "Not received an email?"
                 if not await w.page.locator("main details[open]").count():

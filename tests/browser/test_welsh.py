@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from govsignin.accounts.models import MfaMethod, PasswordCredential
 from govsignin.accounts.service_uses import ServiceUse
 from govsignin.audit.models import AuditEvent, AuditPersonal, events_of
-from govsignin.audit.service import verify_chain
+from govsignin.audit.verify import verify_chain
 from govsignin.messaging.outbox import read_outbox
 from govsignin.oidc.backchannel import deliver_due
 from tests.manage.support import account_client, error_summary, next_step, submit

@@ -1,4 +1,4 @@
-"""app.FixedPaths (requests for fixed paths skip Starlette's error and exception middleware and
+"""web.routing.FixedPaths (requests for fixed paths skip Starlette's error and exception middleware and
 the router) and the request layer's lane for static documents (discovery, JWKS, trustmark) must
 give exactly what the full stack gives: the same status, body and headers for successes,
 protocol errors, pages, 405s, HEAD, a handled exception (a 503 during an outage) and an
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from govsignin.app import FixedPaths
+from govsignin.web.routing import FixedPaths
 from govsignin.web.observability import RequestObservability
 
 VARYING = {"x-request-id", "content-security-policy", "set-cookie", "date"}
@@ -135,7 +135,7 @@ def test_only_a_bare_request_response_route_is_called_directly():
     from starlette.middleware import Middleware
     from starlette.middleware.gzip import GZipMiddleware
 
-    from govsignin.app import _request_endpoint
+    from govsignin.web.routing import _request_endpoint
 
     async def endpoint(request):
         return None

@@ -17,7 +17,7 @@ from hypothesis import assume, given, strategies as st
 from govsignin.oidc.authorize.endpoint import MAX_QUERY
 
 from tests.properties.support import (
-    AUTHORIZE_ERRORS, AUTHORIZE_PARAMS, HOSTILE_STRINGS, assert_html_error, fake_jwts, live_keys,
+    AUTHORIZE_ERRORS, AUTHORIZE_PARAMS, assert_html_error, fake_jwts, live_keys,
     location_parts, profile, raw_request, text_values, wire_query, written_since,
 )
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from tests.properties.support import (
-    HOSTILE_STRINGS, TOKEN_ERRORS, assert_token_error, fake_jwt, fake_jwts, live_keys, profile,
+    assert_token_error, fake_jwt, fake_jwts, live_keys, profile,
     raw_request, text_values,
 )
 from tests.support.rp import redirect_params, sign_in

@@ -3,7 +3,7 @@
 import time
 from urllib.parse import urlencode
 
-from tests.support.rp import TestRP, code_for, csrf_of, make_citizen, post_page, redirect_params
+from tests.support.rp import TestRP, code_for, make_citizen, post_page, redirect_params
 
 
 async def id_claims(client, rp, code):

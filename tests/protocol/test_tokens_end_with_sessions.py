@@ -3,7 +3,7 @@ deleting the account, and signing out of the browser session that issued them.""
 
 from urllib.parse import urlencode
 
-from govsignin.accounts.deletion import delete_account
+from govsignin.manage.deletion import delete_account
 from tests.support.rp import TestRP, code_for, make_citizen
 
 

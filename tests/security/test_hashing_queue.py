@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from govsignin.accounts.passwords import HashingBusy, Passwords
 from govsignin.config import Settings

@@ -163,7 +163,7 @@ def _moves(j: Journey):
                     continue
                 nxt.fire(event)
                 yield nxt
-    for target, sources in LINKS.items():
+    for target, sources in LINKS.items():  # noqa: B007
         if State(j.state) in sources:
             nxt = deepcopy(j)
             nxt.fire(sources[State(j.state)])

@@ -1,10 +1,11 @@
-"""IndexedRouter (app.py) picks, for every request, the route Starlette's own walk would pick."""
+"""IndexedRouter (web/routing.py) picks, for every request, the route Starlette's own walk would pick."""
 
 from __future__ import annotations
 
 from starlette.routing import Match, Route, Router
 
-from govsignin.app import IndexedRouter, routes
+from govsignin.app import routes
+from govsignin.web.routing import IndexedRouter
 from govsignin.config import Settings
 
 

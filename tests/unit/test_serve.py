@@ -99,6 +99,6 @@ def test_hashing_threads_are_the_workers_share_of_the_cores(monkeypatch):
 
 
 def test_serving_in_a_wrapper_stays_in_process():
-    from govsignin.cli import _started_as_govsignin
+    from govsignin.cli.serve import _started_as_govsignin
 
     assert not _started_as_govsignin()  # pytest is the program here, not govsignin

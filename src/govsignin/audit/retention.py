@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govsignin.audit.chain import timestamp
-from govsignin.audit.service import C, H, P, T, ChainHeadMissing, _append, _event
+from govsignin.audit.append import C, H, P, T, ChainHeadMissing, append_events, new_event
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
 
@@ -131,7 +131,7 @@ async def expire(engine: AsyncEngine, *, older_than_days: int, now: dt.datetime 
             )))
             deleted = (await conn.execute(delete(T).where(T.c.seq <= mark.seq))).rowcount
             through = _checkpoint_document(mark.seq, mark.hash, mark.created_at)
-            await _append(conn, [_event(EventTag.AuditEventsExpired, None, None, None, {
+            await append_events(conn, [new_event(EventTag.AuditEventsExpired, None, None, None, {
                 "through_seq": mark.seq, "through_hash": mark.hash, "deleted": deleted,
                 "older_than_days": older_than_days, "cutoff": timestamp(cutoff),
             })])

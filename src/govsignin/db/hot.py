@@ -1,5 +1,5 @@
 """The hot paths' own way to the database: a sign-in's account reads (db/reads.py) and the audit
-appends (audit/service.py).
+appends (audit/append.py).
 
 Through SQLAlchemy, each of those statements paid more for the trip than for the statement: a pool
 checkout and return, the greenlet bridge, statement processing and, on SQLite, a hand-off to

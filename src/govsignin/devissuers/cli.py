@@ -12,11 +12,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 
 def _refuse_unless_development(settings) -> None:
-    from govsignin import cli
+    from govsignin.cli import common as cli
     from govsignin.devissuers.mount import enabled
 
     if not enabled(settings):
-        cli._fail(
+        cli.fail(
             "The development credential issuers run only with GOVSIGNIN_ENV=development and "
             "GOVSIGNIN_DEV_ISSUERS not off; they are never served in production."
         )
@@ -25,7 +25,7 @@ def _refuse_unless_development(settings) -> None:
 @dev_issuers_app.command("list")
 def list_issuers(as_json: JsonOpt = False):
     """The development credential issuers and their URLs."""
-    from govsignin import cli
+    from govsignin.cli import common as cli
     from govsignin.config import get_settings
     from govsignin.devissuers.app import ISSUERS, PREFIX
     from govsignin.devissuers.keys import did_web
@@ -37,7 +37,7 @@ def list_issuers(as_json: JsonOpt = False):
         base = settings.endpoint(f"{PREFIX}/{issuer.name}")
         rows.append({"name": issuer.name, "title": issuer.title, "url": base + "/",
                      "authorize_url": base + "/authorize", "did": did_web(base)})
-    cli._emit(as_json, rows, lambda data: [cli.err.print(f"{r['name']:16} {r['url']}") for r in data])
+    cli.emit(as_json, rows, lambda data: [cli.err.print(f"{r['name']:16} {r['url']}") for r in data])
 
 
 @dev_issuers_app.command("post-office-result")
@@ -47,13 +47,13 @@ def post_office_result(
     as_json: JsonOpt = False,
 ):
     """Record a Post Office branch's result for an in-person identity check."""
-    from govsignin import cli
+    from govsignin.cli import common as cli
     from govsignin.config import get_settings
     from govsignin.devissuers.app import UnknownReference
     from govsignin.devissuers.mount import build
 
     if outcome not in ("pass", "fail"):
-        cli._fail(f"--outcome must be pass or fail, not {outcome!r}.")
+        cli.fail(f"--outcome must be pass or fail, not {outcome!r}.")
     settings = get_settings()
     _refuse_unless_development(settings)
 
@@ -63,4 +63,4 @@ def post_office_result(
         except UnknownReference as exc:
             raise cli.CliError(str(exc)) from exc
 
-    cli._emit(as_json, cli._run(record))
+    cli.emit(as_json, cli.run(record))

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from govsignin.config import Settings

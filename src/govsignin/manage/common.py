@@ -23,7 +23,7 @@ from urllib.parse import quote
 from govsignin.accounts.mfa import mfa_change_blocked_until
 from govsignin.crypto import constant_time_equal
 from govsignin.journeys.begin import begin_account_sign_in
-from govsignin.oidc.params import ParameterError
+from govsignin.web.params import ParameterError
 from govsignin.web.forms import read_form
 from govsignin.oidc.responses import Redirect
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govsignin.accounts.deletion import delete_account, sign_out_everywhere
+from govsignin.manage.deletion import delete_account, sign_out_everywhere
 from govsignin.manage.common import Account, error, open_account
 from govsignin.manage.password import check_password_with_lockout
 from govsignin.web.i18n import N_

@@ -12,7 +12,7 @@ async def enter_password(request):
     account = await open_account(request)
     if not isinstance(account, Account):
         return account
-    services, user = account.services, account.user
+    services = account.services
     target = safe_return(account.form.get("next") or request.query_params.get("next"), "/account/security")
     if request.method == "GET":
         return account.render(request, "manage/enter-password.html", next=target)

@@ -22,7 +22,7 @@ from govsignin.accounts.changes import (
     switch_default_method,
 )
 from govsignin.accounts.codes import OneTimeCodes, Verified
-from govsignin.accounts.deletion import sign_out_other_devices
+from govsignin.manage.deletion import sign_out_other_devices
 from govsignin.accounts.mfa import mfa_change_blocked_until, second_factor_methods
 from govsignin.accounts.password_policy import password_problem
 from govsignin.accounts.phone import parse_mobile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from govsignin.oidc.claims import CLAIMS, SUPPORTED_SCOPES
+from govsignin.onboarding.claims import CLAIMS, SUPPORTED_SCOPES
 from govsignin.oidc.token.client_auth import ASSERTION_ALGS
 
 

@@ -24,7 +24,7 @@ from govsignin.crypto import constant_time_equal
 from govsignin.oidc.backchannel import enqueue_logouts
 from govsignin.oidc.errors import describe
 from govsignin.oidc.id_token_hint import InvalidHint, audience_of, read_id_token_hint
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.web.params import ParameterError, parse_params
 from govsignin.oidc.responses import Redirect
 from govsignin.oidc.subject import subject_for
 from govsignin.web.errors import protocol_error_page

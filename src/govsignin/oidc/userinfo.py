@@ -16,7 +16,7 @@ from govsignin.accounts.models import User
 from govsignin.crypto import token_hash
 from govsignin.db.reads import Query
 from govsignin.migration.links import legacy_subject_id
-from govsignin.oidc.claims import LEGACY_CLAIM, LEGACY_SCOPE
+from govsignin.onboarding.claims import LEGACY_CLAIM, LEGACY_SCOPE
 from govsignin.oidc.errors import describe
 from govsignin.oidc.responses import NO_STORE, json_response
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import keyed_hash
-from govsignin.oidc.claims import LEGACY_CLAIM, LEGACY_SCOPE, REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
+from govsignin.onboarding.claims import LEGACY_CLAIM, LEGACY_SCOPE, REQUESTABLE_CLAIMS, SUPPORTED_SCOPES
 from govsignin.onboarding.models import RelyingParty
 from govsignin.onboarding.outbound import OutboundFailed, OutboundRefused, check_url
 from govsignin.onboarding.registry import CLIENT_ID

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from govsignin.onboarding.models import RelyingParty

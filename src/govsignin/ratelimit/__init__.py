@@ -42,6 +42,7 @@ from limits import parse_many
 from limits.aio.strategies import FixedWindowRateLimiter
 from starlette.responses import Response
 
+from govsignin import records
 from govsignin.ratelimit.storage import StoreStorage
 from govsignin.web import metrics
 
@@ -131,12 +132,14 @@ def too_many_requests_json(retry_after: int) -> Response:
     # during an outage (503). `invalid_request` would wrongly tell the service its request is
     # malformed. The code has not been spent (the limit is checked before it is redeemed), so
     # the service may retry with it, with a fresh client assertion, until it expires.
-    from govsignin.oidc.responses import json_response
-
-    return json_response(
-        {"error": "temporarily_unavailable", "error_description": "Too many requests; try again later"},
-        status=429,
-        headers={"Retry-After": str(retry_after)},
+    # Built here, not through oidc/responses.py: rate limits sit below the protocol layer.
+    return Response(
+        records.dump_bytes(
+            {"error": "temporarily_unavailable", "error_description": "Too many requests; try again later"}
+        ),
+        status_code=429,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache", "Retry-After": str(retry_after)},
     )
 
 

@@ -5,7 +5,7 @@ An empty body reads as {} so that the CSRF check (not a parse error) refuses it.
 
 from __future__ import annotations
 
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.web.params import ParameterError, parse_params
 
 MAX_FORM = 16384
 

@@ -17,7 +17,6 @@ import asyncio
 import atexit
 import collections
 import datetime
-import json
 import logging
 import re
 import sys

@@ -34,7 +34,7 @@ from govsignin.oidc.authorize.checks.load_request_object import load_request_obj
 from govsignin.oidc.authorize.checks.parse_request import parse_request
 from govsignin.oidc.authorize.request import AuthorizeContext
 from govsignin.oidc.errors import FatalRequest, OAuthError, ParseError
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.web.params import ParameterError, parse_params
 from govsignin.oidc.responses import redirect_error
 from govsignin.web.errors import protocol_error_page
 

@@ -21,7 +21,7 @@ from govsignin import records
 from govsignin.audit.tags import EventTag
 from govsignin.crypto import constant_time_equal, new_token, token_hash
 from govsignin.migration.links import legacy_subject_id
-from govsignin.oidc.claims import LEGACY_CLAIM
+from govsignin.onboarding.claims import LEGACY_CLAIM
 from govsignin.oidc.errors import InvalidGrant, InvalidRequest, describe
 from govsignin.oidc.responses import json_response
 from govsignin.oidc.signing import at_hash, sign

@@ -7,7 +7,7 @@ src/parse/parse-token-request.ts): grant_type, then redirect_uri, then code.
 from __future__ import annotations
 
 from govsignin.oidc.errors import InvalidRequest, OAuthError, UnsupportedGrantType, describe
-from govsignin.oidc.params import ParameterError, parse_params
+from govsignin.web.params import ParameterError, parse_params
 from govsignin.oidc.responses import error_json
 from govsignin.oidc.token import authorization_code
 from govsignin.oidc.token.client_auth import authenticate_client

@@ -5,7 +5,7 @@
 
 from govsignin.oidc import jsonsafe
 
-from govsignin.oidc.claims import ID_TOKEN_CLAIMS, REQUESTABLE_CLAIMS
+from govsignin.onboarding.claims import ID_TOKEN_CLAIMS, REQUESTABLE_CLAIMS
 from govsignin.oidc.errors import InvalidRequest, describe
 
 INVALID = describe("claims")

@@ -2,7 +2,7 @@
   `invalid_scope` "Invalid, unknown or malformed scope". (A query without scope or without
   `openid` is a parse error: parse_request.)"""
 
-from govsignin.oidc.claims import SUPPORTED_SCOPES
+from govsignin.onboarding.claims import SUPPORTED_SCOPES
 from govsignin.oidc.errors import InvalidScope, describe
 
 MAX_SCOPES = 20

@@ -1,7 +1,8 @@
 """The migration commands: `accounts import`, `accounts import-report`,
 `accounts erase-legacy-hashes` and `services legacy-links` (contracts.md, docs/migration.md).
 
-Registered on cli.py's command groups; the work is in importer.py, progress.py and links.py.
+Registered on the command line's accounts and services groups; the work is in migration/
+(importer.py, progress.py and links.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from govsignin.cli import BAD_INPUT_EXIT, CliError, JsonOpt, _emit, _fail, _positive_days, _run, accounts_app, services_app
+from govsignin.cli.accounts import accounts_app
+from govsignin.cli.common import BAD_INPUT_EXIT, CliError, JsonOpt, emit, fail, positive_days, run
+from govsignin.cli.services import services_app
 
 FORMATS = ("jsonl", "csv")
 
@@ -84,11 +87,11 @@ def accounts_import(
         stream = file.open("rb")
         total = file.stat().st_size
     except OSError as exc:
-        _fail(f"Cannot read {file}: {exc.strerror or exc}.")
+        fail(f"Cannot read {file}: {exc.strerror or exc}.")
     try:
         rejects_out = rejects.open("wb") if rejects is not None else None
     except OSError as exc:
-        _fail(f"Cannot write the rejects file {rejects}: {exc.strerror or exc}.")
+        fail(f"Cannot write the rejects file {rejects}: {exc.strerror or exc}.")
     started = time.monotonic()
 
     async def go(services):
@@ -106,7 +109,7 @@ def accounts_import(
                                         skipped=summary.skipped, rejected=summary.rejected, unlinked=summary.unlinked)
         return summary.as_dict()
 
-    result = _run(go)
+    result = run(go)
     result["seconds"] = round(time.monotonic() - started, 1)
 
     def show(r):
@@ -118,7 +121,7 @@ def accounts_import(
         elif r["rejected"] or r["unlinked"]:
             Console().print("Give --rejects FILE to see which rows and why.")
 
-    _emit(as_json, result, show)
+    emit(as_json, result, show)
 
 
 @accounts_app.command("import-report")
@@ -129,7 +132,7 @@ def accounts_import_report(
     """Migration progress: imported, signed in, upgraded, pending (and erased, unlinked)."""
     from govsignin.migration.progress import import_report
 
-    report = _run(lambda s: import_report(s.engine, list_unlinked=unlinked))
+    report = run(lambda s: import_report(s.engine, list_unlinked=unlinked))
 
     def show(r):
         Console().print(f"Imported {r['imported']}: signed in {r['signed_in']}, upgraded to argon2id {r['upgraded']}, "
@@ -137,7 +140,7 @@ def accounts_import_report(
         for u in r.get("unlinked_records", []):
             Console().print(f"  row {u['row']} {u['email']} {u['legacy_system'] or ''}:{u['legacy_id'] or ''}: {u['reason']}")
 
-    _emit(as_json, report, show)
+    emit(as_json, report, show)
 
 
 @accounts_app.command("erase-legacy-hashes")
@@ -150,14 +153,14 @@ def accounts_erase_legacy_hashes(
     from govsignin.config import get_settings
     from govsignin.migration.progress import erase_unused_hashes
 
-    days = _positive_days(older_than) if older_than is not None else get_settings().legacy_hash_retention_days
+    days = positive_days(older_than) if older_than is not None else get_settings().legacy_hash_retention_days
 
     async def go(services):
         result = await erase_unused_hashes(services.engine, days)
         await services.audit.record(EventTag.LegacyHashesErased, erased=result["erased"], older_than_days=days)
         return result
 
-    _emit(as_json, _run(go), lambda r: Console().print(f"Erased {r['erased']} old password hash(es) imported before {r['imported_before']}."))
+    emit(as_json, run(go), lambda r: Console().print(f"Erased {r['erased']} old password hash(es) imported before {r['imported_before']}."))
 
 
 @services_app.command("legacy-links")
@@ -184,4 +187,4 @@ def services_legacy_links(
                 for legacy_id, internal in batch))
         out.flush()
 
-    _run(go)
+    run(go)

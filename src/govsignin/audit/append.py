@@ -26,21 +26,18 @@ the one-statement PostgreSQL path, by the same statement: _INSERT_ON_HEAD_WITH_P
 event row hashes only their HMAC (chain.py, format 2), so deleting those rows erases a person
 from the trail without breaking it.
 
-verify_chain() and iter_events() read in keyset batches (seq > last ORDER BY seq LIMIT n), so
-neither holds millions of rows in memory nor a long transaction.
+Reading the chain back is in verify.py (verify_chain) and export.py (iter_events).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from govsignin.audit.chain import GENESIS, event_hash, jsonable, new_salt, personal_digest, timestamp
+from govsignin.audit.chain import event_hash, jsonable, new_salt, personal_digest
 from govsignin.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPersonal
 from govsignin.audit.tags import EventTag
 from govsignin.db.base import utcnow
@@ -51,8 +48,6 @@ H = AuditChainHead.__table__
 C = AuditCheckpoint.__table__
 P = AuditPersonal.__table__
 
-VERIFY_BATCH = 2000
-EXPORT_BATCH = 1000
 MAX_BATCH = 200  # events appended in one transaction at most
 
 _LOCK_HEAD = select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()  # no-op clause on SQLite
@@ -122,7 +117,7 @@ class Audit:
         request=None,
         **details,
     ) -> None:
-        await self._enqueue(_event(tag, user_id, client_id, request, details))
+        await self._enqueue(new_event(tag, user_id, client_id, request, details))
 
     async def record_with(
         self,
@@ -136,7 +131,7 @@ class Audit:
     ) -> None:
         """record(), and `also` — (Core statement, params) — executed in the same transaction and
         committed with the event (the service-use upsert at sign-in): one transaction, not two."""
-        event = _event(tag, user_id, client_id, request, details)
+        event = new_event(tag, user_id, client_id, request, details)
         event["_also"] = also  # not a column: taken out before the row is written
         await self._enqueue(event)
 
@@ -188,7 +183,7 @@ class Audit:
                 # pysqlite would begin DEFERRED at the INSERT, after we read the head: take the
                 # write lock first, so the head we read is the head we extend.
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                await _append(conn, events)
+                await append_events(conn, events)
                 for stmt, params in alsos:
                     await conn.execute(stmt, params)
                 await conn.commit()
@@ -197,7 +192,7 @@ class Audit:
         else:
             self._head = None
             async with self.engine.begin() as conn:
-                head = await _append(conn, events)
+                head = await append_events(conn, events)
                 if alsos:  # a batch's alsos: one executemany a statement, same transaction
                     driver = (await conn.get_raw_connection()).driver_connection
                     for stmt, rows in _grouped(alsos):
@@ -256,7 +251,7 @@ def _grouped(alsos) -> list[tuple[Any, list[dict]]]:
     return list(groups.values())
 
 
-def _event(tag, user_id, client_id, request, details) -> dict[str, Any]:
+def new_event(tag, user_id, client_id, request, details) -> dict[str, Any]:
     """The event as it will be stored: user_id, ip and user_agent go to its audit_personal row
     ("_side"), and the hashed row keeps only their HMAC under a fresh salt (chain.py, format 2)."""
     ip = ua = None
@@ -292,7 +287,7 @@ def _settle(done: asyncio.Future, exc: BaseException | None) -> None:
         done.set_exception(exc)
 
 
-async def _append(conn: AsyncConnection, events: list[dict[str, Any]]) -> tuple[int, str]:
+async def append_events(conn: AsyncConnection, events: list[dict[str, Any]]) -> tuple[int, str]:
     head = (await conn.execute(_LOCK_HEAD)).one_or_none()
     if head is None:
         raise ChainHeadMissing()
@@ -358,175 +353,3 @@ def _sqlite_statement(dialect, stmt, params: dict) -> tuple[str, tuple]:
     once), each value through its bind parameter's own processor."""
     sql, order, _ = compiled(dialect, stmt)
     return sql, arguments(order, params)
-
-
-# --- reading -----------------------------------------------------------------------------------
-
-
-def event_document(row) -> dict[str, Any]:
-    """One event as exported: its hashed fields plus id and hash; for a format-2 event (`personal`
-    set) user_id, ip and user_agent come from its audit_personal row, null once erased."""
-    own = row.personal is None
-    return {
-        "id": row.id, "seq": row.seq, "tag": row.tag, "created_at": timestamp(row.created_at),
-        "user_id": row.user_id if own else row.p_user_id, "client_id": row.client_id,
-        "ip": row.ip if own else row.p_ip, "user_agent": row.user_agent if own else row.p_user_agent,
-        "details": row.details if row.details is not None else {}, "prev_hash": row.prev_hash, "hash": row.hash,
-        "personal": row.personal,
-    }
-
-
-# Events with their audit_personal row, if any (an outer join: erased or format-1 events have none).
-_EVENTS_READ = select(
-    T, P.c.user_id.label("p_user_id"), P.c.ip.label("p_ip"), P.c.user_agent.label("p_user_agent"),
-    P.c.salt.label("p_salt"),
-).select_from(T.outerjoin(P, P.c.digest == T.c.personal))
-
-
-async def chain_head(engine: AsyncEngine) -> tuple[int, str]:
-    async with engine.connect() as conn:
-        head = (await conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1))).one_or_none()
-    if head is None:
-        raise ChainHeadMissing()
-    return head.seq, head.hash
-
-
-async def _batches(engine: AsyncEngine, where, batch_size: int) -> AsyncIterator[list]:
-    last = 0
-    while True:
-        async with engine.connect() as conn:  # one short read per batch: no long transaction
-            rows = (
-                await conn.execute(
-                    _EVENTS_READ.where(T.c.seq > last, *where).order_by(T.c.seq).limit(batch_size)
-                )
-            ).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].seq
-
-
-async def checkpoints(engine: AsyncEngine) -> dict[int, str]:
-    """Every checkpoint, seq -> hash (a small table: one row per `audit checkpoint` run)."""
-    async with engine.connect() as conn:
-        return dict((await conn.execute(select(C.c.seq, C.c.hash))).all())
-
-
-async def oldest_seq(engine: AsyncEngine) -> int | None:
-    async with engine.connect() as conn:
-        return (await conn.execute(select(func.min(T.c.seq)))).scalar()
-
-
-def start_of_chain(marks: dict[int, str], oldest: int | None, head_seq: int) -> int:
-    """The seq verification starts after: the newest checkpoint below the oldest remaining event
-    (or at or below the head when no event remains), 0 (the genesis value) when there is none."""
-    limit = oldest - 1 if oldest is not None else head_seq
-    return max((seq for seq in marks if seq <= limit), default=0)
-
-
-async def verify_chain(engine: AsyncEngine, batch_size: int = VERIFY_BATCH) -> dict[str, Any]:
-    """Walk the chain up to the head as it was when the walk began; stop at the first break.
-
-    When a prefix was expired (`audit expire`), the walk starts at the checkpoint just below the
-    oldest remaining event, trusting its hash as that event's prev_hash; an expiry that runs
-    meanwhile is followed the same way. A checkpoint that names a remaining event must still
-    match that event's hash.
-
-    Format-2 events (chain.py) hash the HMAC of their personal fields: where the audit_personal
-    row exists, its values must still give that HMAC; where it was deleted (erased), the event
-    verifies without it and is counted in "erased".
-
-    Returns {"ok", "events", "erased", "head": {"seq", "hash"}, "from_checkpoint": None | {"seq", "hash"},
-    "broken": None | {"id", "seq", "reason", "message"}}; reason is one of gap, prev_link,
-    hash_mismatch, personal_mismatch, checkpoint_mismatch, truncated, head_mismatch.
-    """
-    head_seq, head_hash = await chain_head(engine)
-    marks = await checkpoints(engine)
-    start = start_of_chain(marks, await oldest_seq(engine), head_seq)
-    expected_seq, expected_prev = start + 1, marks.get(start, GENESIS)
-    previous_id = None
-    checked = erased = 0
-
-    def report(broken=None):
-        return {"ok": broken is None, "events": checked, "erased": erased, "head": {"seq": head_seq, "hash": head_hash},
-                "from_checkpoint": {"seq": start, "hash": marks[start]} if start else None, "broken": broken}
-
-    def at(row, reason, message):
-        return report({"id": row.id, "seq": row.seq, "reason": reason, "message": message})
-
-    async for rows in _batches(engine, [T.c.seq <= head_seq], batch_size):
-        for row in rows:
-            if row.seq > expected_seq:
-                followed = await _expired_meanwhile(engine, row.seq)
-                if followed is not None:  # an expiry removed what we read so far: go on from its checkpoint
-                    marks[row.seq - 1] = followed
-                    start, expected_seq, expected_prev, previous_id = row.seq - 1, row.seq, followed, None
-            if row.seq != expected_seq:
-                return at(row, "gap", f"the chain jumps from seq {expected_seq - 1} to {row.seq}: "
-                                      f"{row.seq - expected_seq} event(s) before it are missing")
-            if row.prev_hash != expected_prev:
-                if previous_id is not None:
-                    before = f"event id {previous_id}"
-                elif start:
-                    before = f"the checkpoint at seq {start}"
-                else:
-                    before = "the genesis value"
-                return at(row, "prev_link", f"its prev_hash does not match the hash of {before}: "
-                                            "one of the two was altered or replaced")
-            document = {c: getattr(row, c) for c in ("seq", "tag", "created_at", "user_id", "client_id",
-                                                      "ip", "user_agent", "details", "prev_hash", "personal")}
-            raw_in_v2 = row.personal is not None and (row.user_id, row.ip, row.user_agent) != (None, None, None)
-            if raw_in_v2 or event_hash(document) != row.hash:
-                return at(row, "hash_mismatch", "its contents no longer match its hash: "
-                                                "it was altered after it was recorded")
-            if row.personal is not None:
-                if row.p_salt is None:
-                    erased += 1
-                elif personal_digest(row.p_salt, {"user_id": row.p_user_id, "ip": row.p_ip,
-                                                  "user_agent": row.p_user_agent}) != row.personal:
-                    return at(row, "personal_mismatch", "its personal data (audit_personal) no longer matches "
-                                                        "the HMAC its hash covers: it was altered")
-            if row.seq in marks and marks[row.seq] != row.hash:
-                return at(row, "checkpoint_mismatch", f"its hash differs from the checkpoint recorded at seq {row.seq}: "
-                                                      "the chain was rewritten from there or before")
-            expected_prev, previous_id = row.hash, row.id
-            expected_seq += 1
-            checked += 1
-    if expected_seq - 1 != head_seq:
-        return report({"id": previous_id, "seq": expected_seq - 1, "reason": "truncated",
-                       "message": f"the chain ends at seq {expected_seq - 1} but its head says {head_seq}: "
-                                  "events at the end were removed"})
-    if expected_prev != head_hash:
-        return report({"id": previous_id, "seq": expected_seq - 1, "reason": "head_mismatch",
-                       "message": "the last event's hash differs from the chain head's"})
-    return report()
-
-
-async def _expired_meanwhile(engine: AsyncEngine, seq: int) -> str | None:
-    """The hash of the checkpoint at seq - 1 if an expiry has removed every event before `seq`
-    (a whole prefix, up to that checkpoint) since the walk began; None otherwise (a real gap)."""
-    async with engine.connect() as conn:
-        mark = (await conn.execute(select(C.c.hash).where(C.c.seq == seq - 1))).scalar()
-        if mark is None:
-            return None
-        remaining = (await conn.execute(select(func.min(T.c.seq)))).scalar()
-    return mark if remaining == seq else None
-
-
-async def iter_events(
-    engine: AsyncEngine,
-    *,
-    since_seq: int = 0,
-    since_time: dt.datetime | None = None,
-    batch_size: int = EXPORT_BATCH,
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Events after seq `since_seq` (and at or after `since_time`), in chain order, in batches.
-
-    An event becomes visible only after every event before it has committed (appends serialise
-    on the head until COMMIT), so a reader that resumes from the last seq it saw misses nothing.
-    """
-    where = [T.c.seq > since_seq]
-    if since_time is not None:
-        where.append(T.c.created_at >= since_time)
-    async for rows in _batches(engine, where, batch_size):
-        yield [event_document(r) for r in rows]

@@ -1,0 +1,3 @@
+from govsignin.cli import main
+
+main()
