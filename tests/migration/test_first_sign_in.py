@@ -19,7 +19,7 @@ from govsignin.migration.importer import run_import
 from govsignin.migration.progress import erase_unused_hashes, import_report
 from tests.migration.legacy_files import PASSWORD, jsonl, legacy_hash, one_row_per_format
 from tests.support.rp import (
-    Citizen, TestRP, authorize_and_sign_in, code_for, make_citizen, post_page, redirect_params,
+    Citizen, TestRP, code_for, make_citizen, post_page, redirect_params,
 )
 
 

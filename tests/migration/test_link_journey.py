@@ -38,7 +38,7 @@ async def owner(services):
 
 
 async def _sign_in_to_link_page(client, citizen):
-    response = await post_page(client, "/sign-in-or-create")
+    await post_page(client, "/sign-in-or-create")
     await post_page(client, "/enter-email", email=citizen.email)
     await post_page(client, "/enter-password", password=citizen.password)
     return await post_page(client, "/enter-authenticator-app-code", code=citizen.code())
