@@ -30,39 +30,29 @@ async def not_found(request, exc):
     return templates.render(request, template, status=exc.status_code, description="This request is not supported")
 
 
+def _unavailable(request, retry_after: str, description: str):
+    """A 503 with Retry-After: JSON for a protocol or API caller, the page for a browser."""
+    headers = {"Retry-After": retry_after, "Cache-Control": "no-store"}
+    if _wants_json(request):
+        return JSONResponse({"error": "temporarily_unavailable", "error_description": description},
+                            status_code=503, headers=headers)
+    response = request.app.state.services.templates.render(request, "errors/unavailable.html", status=503)
+    response.headers.update(headers)
+    return response
+
+
 async def unavailable(request, exc):
     """The database or Redis is unreachable: 503 with Retry-After; nothing was half-written
     because every write is one transaction."""
     log.error("dependency_unavailable", path=request.scope.get("path", ""), error=type(exc).__name__)
-    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
-    if _wants_json(request):
-        return JSONResponse(
-            {"error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable"},
-            status_code=503,
-            headers=headers,
-        )
-    templates = request.app.state.services.templates
-    response = templates.render(request, "errors/unavailable.html", status=503)
-    response.headers.update(headers)
-    return response
+    return _unavailable(request, "30", "The service is temporarily unavailable")
 
 
 async def busy(request, exc):
     """This worker's password hashing is saturated (accounts/passwords.HashingBusy): a quick
     503 with a short Retry-After instead of a queue that grows without end."""
-    retry = str(getattr(exc, "retry_after", 1))
     log.warning("hashing_busy", path=request.scope.get("path", ""))
-    headers = {"Retry-After": retry, "Cache-Control": "no-store"}
-    if _wants_json(request):
-        return JSONResponse(
-            {"error": "temporarily_unavailable", "error_description": "The service is busy; try again shortly"},
-            status_code=503,
-            headers=headers,
-        )
-    templates = request.app.state.services.templates
-    response = templates.render(request, "errors/unavailable.html", status=503)
-    response.headers.update(headers)
-    return response
+    return _unavailable(request, str(getattr(exc, "retry_after", 1)), "The service is busy; try again shortly")
 
 
 async def dependency_error(request, exc):
