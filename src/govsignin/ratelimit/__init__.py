@@ -143,20 +143,27 @@ def too_many_requests_json(retry_after: int) -> Response:
     )
 
 
-def limit_sign_in_posts(view):
-    """Wrap a sign-in page: its POSTs count against the per-IP limit before any other work."""
+def _limited(view, keys, *, posts_only: bool):
+    """Wrap a page view: before any other work, count the request against each (limit, key)
+    that `keys(request)` names, in order, and answer the 429 page at the first one exceeded."""
 
     async def limited_view(request):
-        if request.scope["method"] == "POST":
+        if not posts_only or request.scope["method"] == "POST":
             limits = _limits(request)
             if limits is not None and limits.enabled:
-                retry = await limits.hit("sign_in_ip", _h(client_ip(request)))
-                if retry is not None:
-                    return too_many_requests_page(request, retry)
+                for limit, key in keys(request):
+                    retry = await limits.hit(limit, _h(key))
+                    if retry is not None:
+                        return too_many_requests_page(request, retry)
         return await view(request)
 
     limited_view.__name__ = getattr(view, "__name__", "view")
     return limited_view
+
+
+def limit_sign_in_posts(view):
+    """Wrap a sign-in page: its POSTs count against the per-IP limit before any other work."""
+    return _limited(view, lambda request: [("sign_in_ip", client_ip(request))], posts_only=True)
 
 
 def limit_account_posts(view):
@@ -164,37 +171,18 @@ def limit_account_posts(view):
     and per client IP before any other work, so a signed-in session cannot hammer password
     re-prompts, code sends or factor changes, and many sessions from one address cannot either."""
 
-    async def limited_view(request):
-        if request.scope["method"] == "POST":
-            limits = _limits(request)
-            if limits is not None and limits.enabled:
-                cookie = request.cookies.get(request.app.state.services.sessions.cookie_name) or ""
-                retry = await limits.hit("account_session", _h(cookie or "no-session"))
-                if retry is None:
-                    retry = await limits.hit("account_ip", _h(client_ip(request)))
-                if retry is not None:
-                    return too_many_requests_page(request, retry)
-        return await view(request)
+    def keys(request):
+        cookie = request.cookies.get(request.app.state.services.sessions.cookie_name) or ""
+        return [("account_session", cookie or "no-session"), ("account_ip", client_ip(request))]
 
-    limited_view.__name__ = getattr(view, "__name__", "view")
-    return limited_view
+    return _limited(view, keys, posts_only=True)
 
 
 def limit_authorize(view):
     """Wrap /authorize: every request (GET or POST, signed in or not) counts against the per-IP
     limit before any other work, so an anonymous flood cannot fill the store with pre-sign-in
     state. Over the limit: the 429 page, as the sign-in pages answer (a browser is on it)."""
-
-    async def limited_view(request):
-        limits = _limits(request)
-        if limits is not None and limits.enabled:
-            retry = await limits.hit("authorize_ip", _h(client_ip(request)))
-            if retry is not None:
-                return too_many_requests_page(request, retry)
-        return await view(request)
-
-    limited_view.__name__ = getattr(view, "__name__", "view")
-    return limited_view
+    return _limited(view, lambda request: [("authorize_ip", client_ip(request))], posts_only=False)
 
 
 async def password_limited(request, email: str) -> Response | None:
